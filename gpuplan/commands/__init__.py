@@ -1,0 +1,1 @@
+"""One module per ``gpuplan`` subcommand; each exposes ``register(subparsers)``."""

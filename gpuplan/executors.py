@@ -1,0 +1,111 @@
+"""Executors that satisfy :class:`scenarios.parallel.Mapper`: serial, a local process pool, or Dask.
+
+``make_mapper(dask=None)`` is what the CLI and the pipeline call:
+
+- ``dask=None``: a local process pool (``concurrent.futures``) with ``workers`` processes (default: the
+  machine's cores), or in-process when ``workers == 1``;
+- ``dask="local"``: a ``dask.distributed.LocalCluster`` started for the run;
+- ``dask="tcp://host:8786"``: an existing Dask cluster.
+
+Each returns results in item order, and since work items carry their own seeds, the same seed gives the
+same numbers on every executor.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+from scenarios.parallel import Mapper, SerialMapper
+
+
+def _bar(total: int, desc: str | None, progress: bool) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, leave=False, disable=not progress or total <= 1)
+
+
+class ProcessPoolMapper:
+    """Run items on a local pool of ``workers`` processes (``concurrent.futures``)."""
+
+    def __init__(self, workers: int | None = None, progress: bool = True) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self.progress = progress
+
+    def map(self, fn: Callable[[Any], Any], items: Sequence[Any], desc: str | None = None) -> list[Any]:
+        """Apply ``fn`` to every item in worker processes; results in item order."""
+        if len(items) <= 1 or self.workers == 1:
+            return SerialMapper(self.progress).map(fn, items, desc)
+        out: list[Any] = [None] * len(items)
+        with ProcessPoolExecutor(max_workers=min(self.workers, len(items))) as pool, \
+                _bar(len(items), desc, self.progress) as bar:
+            futures = {pool.submit(fn, x): i for i, x in enumerate(items)}
+            from concurrent.futures import as_completed
+
+            for fut in as_completed(futures):
+                out[futures[fut]] = fut.result()
+                bar.update(1)
+        return out
+
+
+class DaskMapper:
+    """Run items on a ``dask.distributed`` cluster: ``"local"`` starts a ``LocalCluster``."""
+
+    def __init__(self, address: str = "local", workers: int | None = None, progress: bool = True) -> None:
+        from distributed import Client, LocalCluster
+
+        self.progress = progress
+        self._cluster = None
+        if address == "local":
+            self._cluster = LocalCluster(
+                n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                dashboard_address=None,
+            )
+            self.client = Client(self._cluster)
+        else:
+            self.client = Client(address)
+
+    def map(self, fn: Callable[[Any], Any], items: Sequence[Any], desc: str | None = None) -> list[Any]:
+        """Submit every item to the cluster; results in item order."""
+        from distributed import as_completed
+
+        if not items:
+            return []
+        futures = self.client.map(fn, list(items), pure=False)
+        index = {f.key: i for i, f in enumerate(futures)}
+        out: list[Any] = [None] * len(items)
+        with _bar(len(items), desc, self.progress) as bar:
+            for fut in as_completed(futures):
+                out[index[fut.key]] = fut.result()
+                bar.update(1)
+        return out
+
+    def close(self) -> None:
+        """Close the client (and the local cluster, if this mapper started one)."""
+        self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+    def __enter__(self) -> DaskMapper:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def make_mapper(dask: str | None = None, workers: int | None = None, progress: bool = True) -> Mapper:
+    """The executor for a run: a local process pool by default, Dask when ``dask`` is given."""
+    if dask:
+        return DaskMapper(dask, workers=workers, progress=progress)
+    if workers == 1:
+        return SerialMapper(progress)
+    return ProcessPoolMapper(workers, progress=progress)
+
+
+def close_mapper(mapper: Mapper) -> None:
+    """Release a mapper's resources (a no-op for local ones)."""
+    close = getattr(mapper, "close", None)
+    if callable(close):
+        close()
