@@ -148,6 +148,9 @@ class Demand(_Model):
         description="Family of each team, for history without a family column (team -> family slug).",
     )
     default_family: str | None = Field(None, description="Family of history rows that have none.")
+    preemptible_share: Share = Field(
+        0.3, description="Share of demand GPU-hours that tolerates interruption and may run on spot [fraction]."
+    )
     scale: Pos = Field(1.0, description="Multiplier applied to history GPUs (e.g. to model a larger fleet) [-].")
     forecast: ForecastSettings = Field(default_factory=ForecastSettings)  # type: ignore[arg-type]
 
