@@ -299,11 +299,11 @@ class Scenario(_Model):
     catalog: dict[str, GpuFamily] = Field(description="GPU families by slug (e.g. h100).")
     demand: Demand
     workload: Workload = Field(default_factory=Workload)  # type: ignore[arg-type]
-    signals: Signals = Field(default_factory=Signals)  # type: ignore[arg-type]
+    signals: Signals = Field(default_factory=Signals)
     policies: Policies = Field(default_factory=Policies)  # type: ignore[arg-type]
     solver: Solver = Field(default_factory=Solver)  # type: ignore[arg-type]
     simulation: Simulation = Field(default_factory=Simulation)  # type: ignore[arg-type]
-    current: CurrentCommitments = Field(default_factory=CurrentCommitments)  # type: ignore[arg-type]
+    current: CurrentCommitments = Field(default_factory=CurrentCommitments)
 
     _source_dir: str | None = PrivateAttr(default=None)
     _source_file: str | None = PrivateAttr(default=None)
@@ -325,9 +325,11 @@ class Scenario(_Model):
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:
         fams = set(self.catalog)
-        for team, fam in self.demand.team_family.items():
-            if fam not in fams:
-                raise ValueError(f"demand.team_family.{team}: unknown family '{fam}' (catalog has {sorted(fams)})")
+        for team, fam_slug in self.demand.team_family.items():
+            if fam_slug not in fams:
+                raise ValueError(
+                    f"demand.team_family.{team}: unknown family '{fam_slug}' (catalog has {sorted(fams)})"
+                )
         if self.demand.default_family is not None and self.demand.default_family not in fams:
             raise ValueError(f"demand.default_family: unknown family '{self.demand.default_family}'")
         if self.workload.family is not None and self.workload.family not in fams:

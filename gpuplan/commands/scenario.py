@@ -8,7 +8,7 @@ import json
 from scenarios.loader import effective_dict, json_schema, load_scenario
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``scenario`` command group."""
     p = sub.add_parser("scenario", help="validate, show or describe scenario files",
                        description="Work with scenario files (TOML): validate them, show effective values, "

@@ -1,0 +1,169 @@
+"""Charts for the report and the notebooks (matplotlib, headless).
+
+Each function takes tidy frames from the engines and returns a ``matplotlib.figure.Figure``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+Figure = Any
+
+_POOL_COLORS = {
+    "reserved": "#2f6690",
+    "committed": "#3a7ca5",
+    "spot": "#81c3d7",
+    "on_demand": "#f4a259",
+    "unmet": "#bc4b51",
+}
+
+
+def fan_chart(history: pd.DataFrame, forecast: pd.DataFrame, series_id: str, levels: Sequence[int] = (80, 95),
+              history_hours: int | None = 24 * 21, forecast_hours: int | None = 24 * 28) -> Figure:
+    """Forecast fan chart over the recent history of one series.
+
+    Parameters
+    ----------
+    history
+        History table (series_id, timestamp, gpus) [GPUs].
+    forecast
+        Forecast table (series_id, timestamp, mean, lo_<l>, hi_<l>) [GPUs].
+    series_id
+        Which series to draw.
+    levels
+        Interval levels to shade [%]; the widest is drawn lightest.
+    history_hours, forecast_hours
+        How much of each to show [h]; None shows everything.
+    """
+    h = history[history["series_id"] == series_id].sort_values("timestamp")
+    f = forecast[forecast["series_id"] == series_id].sort_values("timestamp")
+    if history_hours:
+        h = h.tail(history_hours)
+    if forecast_hours:
+        f = f.head(forecast_hours)
+    fig, ax = plt.subplots(figsize=(10, 3.6))
+    ax.plot(h["timestamp"], h["gpus"], color="#1f2933", lw=0.9, label="history")
+    for i, lvl in enumerate(sorted(levels, reverse=True)):
+        lo, hi = f"lo_{lvl}", f"hi_{lvl}"
+        if lo in f and hi in f:
+            ax.fill_between(f["timestamp"], f[lo], f[hi], color="#3a7ca5", alpha=0.18 + 0.17 * i,
+                            lw=0, label=f"{lvl} % interval")
+    ax.plot(f["timestamp"], f["mean"], color="#2f6690", lw=1.2, label="forecast mean")
+    ax.set_ylabel("GPUs busy")
+    ax.set_title(f"Demand forecast: {series_id}")
+    ax.legend(loc="upper left", fontsize=8, ncol=4)
+    ax.grid(alpha=0.3)
+    fig.autofmt_xdate()
+    return fig
+
+
+def cost_distribution(costs: pd.DataFrame, value: str = "total_cost_usd", by: str = "plan") -> Figure:
+    """Distribution of simulated cost per plan (one box + points per replication) [USD]."""
+    fig, ax = plt.subplots(figsize=(8, 3.4))
+    groups = list(dict.fromkeys(costs[by]))
+    data = [costs.loc[costs[by] == g, value].to_numpy() / 1e6 for g in groups]
+    ax.boxplot(data, vert=False, tick_labels=groups, widths=0.5)
+    rng = np.random.default_rng(0)
+    for i, d in enumerate(data, start=1):
+        ax.scatter(d, i + rng.uniform(-0.12, 0.12, size=len(d)), s=8, alpha=0.5, color="#3a7ca5")
+    ax.set_xlabel("simulated cost over the horizon [million USD]")
+    ax.set_title("Cost risk by plan (Monte Carlo replications)")
+    ax.grid(alpha=0.3, axis="x")
+    return fig
+
+
+def cost_curve(curve: pd.DataFrame, x: str, y: str = "expected_cost_usd", recommended: float | None = None,
+               break_even: float | None = None, xlabel: str = "", title: str = "") -> Figure:
+    """Expected cost against a commitment level, with the recommendation and break-even marked."""
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    ax.plot(curve[x], curve[y] / 1e6, color="#2f6690", lw=1.6)
+    if recommended is not None:
+        yr = np.interp(recommended, curve[x], curve[y]) / 1e6
+        ax.axvline(recommended, color="#2a9d8f", ls="--", lw=1)
+        ax.scatter([recommended], [yr], color="#2a9d8f", zorder=3, label=f"recommended: {recommended:,.1f}")
+    if break_even is not None:
+        ax.axvline(break_even, color="#bc4b51", ls=":", lw=1, label=f"break-even: {break_even:,.1f}")
+    ax.set_xlabel(xlabel or x)
+    ax.set_ylabel("expected cost [million USD]")
+    ax.set_title(title or "Cost against commitment")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def stacked_bars(df: pd.DataFrame, index: str, columns: str, values: str, title: str, ylabel: str) -> Figure:
+    """Stacked bars of ``values`` per ``index`` split by ``columns`` (e.g. cost by plan and pool)."""
+    wide = df.pivot_table(index=index, columns=columns, values=values, aggfunc="sum", fill_value=0.0, sort=False)
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    bottom = np.zeros(len(wide))
+    for col in wide.columns:
+        vals = wide[col].to_numpy()
+        ax.bar([str(i) for i in wide.index], vals, bottom=bottom, label=str(col),
+               color=_POOL_COLORS.get(str(col)))
+        bottom += vals
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8, ncol=min(len(wide.columns), 5))
+    ax.grid(alpha=0.3, axis="y")
+    plt.setp(ax.get_xticklabels(), rotation=20, ha="right")
+    return fig
+
+
+def pareto(frontier: pd.DataFrame, x: str = "cost_usd", y: str = "kg_co2e", label: str = "carbon_price_usd_per_tonne",
+           delay: str | None = "mean_delay_hours", title: str = "Carbon against cost") -> Figure:
+    """Pareto curve of carbon against cost; points labelled by carbon price, coloured by delay."""
+    fig, ax = plt.subplots(figsize=(7.5, 4))
+    c = frontier[delay] if delay and delay in frontier else None
+    sc = ax.scatter(frontier[x], frontier[y] / 1000.0, c=c, cmap="viridis", s=40, zorder=3)
+    ax.plot(frontier[x], frontier[y] / 1000.0, color="#9aa5b1", lw=1, zorder=2)
+    for rec in frontier.itertuples(index=False):
+        ax.annotate(f"{getattr(rec, label):g}", (getattr(rec, x), getattr(rec, y) / 1000.0), fontsize=7,
+                    xytext=(4, 4), textcoords="offset points")
+    if c is not None:
+        fig.colorbar(sc, ax=ax, label="mean delay [h]")
+    ax.set_xlabel("energy + capacity cost [USD]")
+    ax.set_ylabel("emissions [t CO2e]")
+    ax.set_title(title + " (labels: carbon price, USD/t)")
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def run_heatmap(schedule: pd.DataFrame, value: str = "gpus", title: str = "When training runs") -> Figure:
+    """Hour-of-day x day heat map of GPUs scheduled (schedule table: job_id, timestamp, gpus)."""
+    s = schedule.groupby("timestamp")[value].sum()
+    idx = pd.DatetimeIndex(s.index).tz_convert("UTC")
+    frame = pd.DataFrame({"v": s.to_numpy(), "day": idx.normalize(), "hour": idx.hour})
+    grid = frame.pivot_table(index="hour", columns="day", values="v", aggfunc="sum", fill_value=0.0)
+    grid = grid.reindex(range(24), fill_value=0.0)
+    fig, ax = plt.subplots(figsize=(9, 3.6))
+    im = ax.imshow(grid.to_numpy(), aspect="auto", cmap="magma_r", origin="lower")
+    ax.set_ylabel("hour of day (UTC)")
+    ax.set_xlabel("day")
+    step = max(1, len(grid.columns) // 10)
+    ax.set_xticks(range(0, len(grid.columns), step))
+    ax.set_xticklabels([pd.Timestamp(d).strftime("%m-%d") for d in grid.columns[::step]], fontsize=7)
+    fig.colorbar(im, ax=ax, label="GPUs running")
+    ax.set_title(title)
+    return fig
+
+
+def signal_overlay_heatmap(signal: pd.Series, title: str, unit: str) -> Figure:
+    """Hour-of-day x day heat map of a signal (carbon or price) to read beside :func:`run_heatmap`."""
+    idx = pd.DatetimeIndex(signal.index)
+    frame = pd.DataFrame({"v": signal.to_numpy(), "day": idx.normalize(), "hour": idx.hour})
+    grid = frame.pivot_table(index="hour", columns="day", values="v", aggfunc="mean")
+    fig, ax = plt.subplots(figsize=(9, 3.0))
+    im = ax.imshow(grid.to_numpy(), aspect="auto", cmap="RdYlGn_r", origin="lower")
+    ax.set_ylabel("hour of day (UTC)")
+    ax.set_xticks([])
+    fig.colorbar(im, ax=ax, label=unit)
+    ax.set_title(title)
+    return fig
