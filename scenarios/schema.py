@@ -198,6 +198,7 @@ class RegionSignals(_Model):
     carbon_mean_gco2_per_kwh: Pos = Field(380.0, description="Mean of the generated carbon intensity [gCO2e/kWh].")
     price_mean_usd_per_mwh: float = Field(110.0, description="Mean of the generated price [USD/MWh].")
     seed: int = Field(0, description="Generator seed.")
+    tz: str | None = Field(None, description="Time zone of naive timestamps in carbon_file / price_file.")
 
 
 class Signals(_Model):
