@@ -174,7 +174,7 @@ def require_columns(df: pd.DataFrame, required: Sequence[str], optional: Sequenc
         alts = (alternatives or {}).get(name)
         if alts and all(a in present for a in alts):
             continue
-        near = difflib.get_close_matches(name, unknown, n=1, cutoff=0.6)
+        near = _close(name, unknown, cutoff=0.6)
         if near:
             fix = f"rename '{near[0]}' to '{name}'"
         elif alts:
@@ -185,11 +185,18 @@ def require_columns(df: pd.DataFrame, required: Sequence[str], optional: Sequenc
     if check_misspelt:
         for col in unknown:
             missing_known = [k for k in known if k not in present]
-            near = difflib.get_close_matches(col, missing_known, n=1, cutoff=0.75)
+            near = _close(col, missing_known, cutoff=0.75)
             if near:
                 raise InputError(f"unknown column '{col}'", file=file, column=col,
                                  fix=f"did you mean '{near[0]}'? rename it, or drop the column")
     return unknown
+
+
+def _close(name: str, options: Sequence[str], *, cutoff: float) -> list[str]:
+    """The option closest to ``name``, ignoring case (``GPUs`` is close to ``gpus``)."""
+    lower = {o.lower(): o for o in options}
+    near = difflib.get_close_matches(name.lower(), list(lower), n=1, cutoff=cutoff)
+    return [lower[near[0]]] if near else []
 
 
 # -- cell parsing ---------------------------------------------------------------------------------------
