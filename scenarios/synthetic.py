@@ -82,7 +82,7 @@ def _innovations(h0: int, n: int, seed: int, stream: int) -> np.ndarray:
     return full[first : first + n]
 
 
-def ar1_noise(hours: np.ndarray, tau_hours: float, seed: int, stream: int) -> np.ndarray:
+def ar1_noise(hours: np.ndarray, tau_hours: float, seed: int, stream: int, smooth_hours: float = 0.0) -> np.ndarray:
     """Unit-variance AR(1) noise at absolute hours (consecutive), a pure function of ``(seed, stream, hour)``.
 
     Parameters
@@ -90,23 +90,33 @@ def ar1_noise(hours: np.ndarray, tau_hours: float, seed: int, stream: int) -> np
     hours
         Consecutive absolute hour numbers (hours since 2000-01-01 UTC).
     tau_hours
-        Correlation time [h]: lag-1 autocorrelation is ``exp(-1 / tau_hours)``.
+        Correlation time [h]: lag-1 autocorrelation is ``exp(-1 / tau_hours)`` when ``smooth_hours`` is 0.
     seed, stream
         Seed and noise stream.
+    smooth_hours
+        If > 0, the AR(1) is smoothed once more with an exponential kernel of this time constant [h]
+        (weather is smoother hour to hour than an Ornstein-Uhlenbeck path).
 
     Returns
     -------
     numpy.ndarray
-        One value per hour, stationary with mean 0 and variance 1 (truncated after 12 correlation times).
+        One value per hour, stationary with mean 0 and variance 1 (kernels truncated after 12 time constants).
     """
     n = len(hours)
     if n == 0:
         return np.zeros(0)
-    phi = float(np.exp(-1.0 / tau_hours))
-    lags = int(np.ceil(12.0 * tau_hours))
-    kernel = np.sqrt(1.0 - phi**2) * phi ** np.arange(lags + 1)
+    kernel = _exp_kernel(tau_hours)
+    if smooth_hours > 0:
+        kernel = np.convolve(kernel, _exp_kernel(smooth_hours))
+    kernel = kernel / np.sqrt(np.sum(kernel**2))
+    lags = len(kernel) - 1
     e = _innovations(int(hours[0]) - lags, n + lags, seed, stream)
     return np.asarray(fftconvolve(e, kernel, mode="valid"))
+
+
+def _exp_kernel(tau_hours: float) -> np.ndarray:
+    phi = float(np.exp(-1.0 / tau_hours))
+    return phi ** np.arange(int(np.ceil(12.0 * tau_hours)) + 1)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -129,7 +139,11 @@ class _Profile:
     wind_share: float  # mean wind output
     wind_sigma: float  # log-sd of wind
     wind_tau_h: float
+    wind_smooth_h: float  # extra smoothing of the wind path [h]
     wind_winter: float  # relative winter boost of wind
+    hydro_share: float  # mean firm clean supply that varies with the season (hydro, imports)
+    hydro_season: float  # its relative yearly swing
+    hydro_peak_doy: float
     carbon_floor: float  # carbon of the non-fossil part, relative to the fossil share
     carbon_noise: float
     carbon_tau_h: float
@@ -145,27 +159,30 @@ def _shape(values: Sequence[float]) -> tuple[float, ...]:
 
 
 # Clock-hour demand shapes: night low, morning ramp, evening peak (ENTSO-E / CAISO load curves, by eye).
-_EU_DEMAND = _shape([.80, .76, .74, .73, .74, .78, .87, .97, 1.04, 1.07, 1.08, 1.08, 1.07, 1.06, 1.05, 1.04,
-                     1.05, 1.09, 1.13, 1.13, 1.08, 1.01, .93, .86])
+_EU_DEMAND = _shape([.88, .85, .84, .83, .84, .87, .93, 1.00, 1.05, 1.07, 1.08, 1.08, 1.07, 1.06, 1.05, 1.04,
+                     1.05, 1.08, 1.11, 1.11, 1.07, 1.02, .97, .92])
 _CA_DEMAND = _shape([.86, .82, .79, .78, .78, .81, .87, .92, .95, .97, .98, .99, 1.00, 1.02, 1.05, 1.09,
                      1.14, 1.20, 1.24, 1.23, 1.18, 1.10, 1.01, .93])
 
 PROFILES: dict[str, _Profile] = {
     "de": _Profile(tz="Europe/Berlin", lon_deg=10.0, daylen_amp_h=4.2, demand_shape=_EU_DEMAND,
-                   weekend_drop=0.13, demand_season=0.06, demand_peak_doy=15.0, solar_share=0.55,
-                   solar_winter=0.25, cloud_sigma=0.45, wind_share=0.30, wind_sigma=0.75, wind_tau_h=40.0,
-                   wind_winter=0.45, carbon_floor=0.45, carbon_noise=0.05, carbon_tau_h=6.0, price_k=2.2,
-                   price_neg_share=0.033, price_noise=0.10, price_tau_h=4.0),
+                   weekend_drop=0.2, demand_season=0.08, demand_peak_doy=15.0, solar_share=0.6,
+                   solar_winter=0.15, cloud_sigma=0.45, wind_share=0.35, wind_sigma=0.9, wind_tau_h=50.0,
+                   wind_smooth_h=8.0, wind_winter=0.25, hydro_share=0.0, hydro_season=0.0, hydro_peak_doy=140.0,
+                   carbon_floor=0.1, carbon_noise=0.03, carbon_tau_h=12.0, price_k=1.2, price_neg_share=0.033,
+                   price_noise=0.15, price_tau_h=4.0),
     "gb": _Profile(tz="Europe/London", lon_deg=-1.5, daylen_amp_h=4.6, demand_shape=_EU_DEMAND,
-                   weekend_drop=0.12, demand_season=0.10, demand_peak_doy=15.0, solar_share=0.22,
-                   solar_winter=0.2, cloud_sigma=0.5, wind_share=0.35, wind_sigma=0.8, wind_tau_h=36.0,
-                   wind_winter=0.5, carbon_floor=0.35, carbon_noise=0.06, carbon_tau_h=6.0, price_k=2.0,
-                   price_neg_share=0.012, price_noise=0.10, price_tau_h=4.0),
+                   weekend_drop=0.2, demand_season=0.10, demand_peak_doy=15.0, solar_share=0.35,
+                   solar_winter=0.2, cloud_sigma=0.5, wind_share=0.4, wind_sigma=0.9, wind_tau_h=40.0,
+                   wind_smooth_h=8.0, wind_winter=0.5, hydro_share=0.0, hydro_season=0.0, hydro_peak_doy=140.0,
+                   carbon_floor=0.05, carbon_noise=0.03, carbon_tau_h=12.0, price_k=1.2, price_neg_share=0.012,
+                   price_noise=0.15, price_tau_h=4.0),
     "caiso": _Profile(tz="America/Los_Angeles", lon_deg=-119.5, daylen_amp_h=2.4, demand_shape=_CA_DEMAND,
-                      weekend_drop=0.05, demand_season=0.10, demand_peak_doy=215.0, solar_share=0.75,
-                      solar_winter=0.55, cloud_sigma=0.15, wind_share=0.08, wind_sigma=0.6, wind_tau_h=24.0,
-                      wind_winter=-0.3, carbon_floor=0.55, carbon_noise=0.05, carbon_tau_h=8.0, price_k=2.6,
-                      price_neg_share=0.017, price_noise=0.12, price_tau_h=6.0),
+                      weekend_drop=0.05, demand_season=0.10, demand_peak_doy=215.0, solar_share=0.6,
+                      solar_winter=0.55, cloud_sigma=0.15, wind_share=0.12, wind_sigma=0.8, wind_tau_h=24.0,
+                      wind_smooth_h=6.0, wind_winter=-0.3, hydro_share=0.22, hydro_season=0.7,
+                      hydro_peak_doy=140.0, carbon_floor=0.3, carbon_noise=0.03, carbon_tau_h=12.0, price_k=0.7,
+                      price_neg_share=0.017, price_noise=0.3, price_tau_h=72.0),
 }
 
 
@@ -206,14 +223,19 @@ def _drivers(idx: pd.DatetimeIndex, p: _Profile, seed: int) -> tuple[np.ndarray,
     solar = p.solar_share * (p.solar_winter + (1.0 - p.solar_winter) * summer) * sun * np.minimum(clouds, 1.6)
 
     winter = np.cos(2.0 * np.pi * (doy - 15.0) / _YEAR_DAYS)
-    wind = p.wind_share * np.exp(p.wind_sigma * ar1_noise(hours, p.wind_tau_h, seed, _S_WIND) - p.wind_sigma**2 / 2)
+    wind = p.wind_share * np.exp(p.wind_sigma * ar1_noise(hours, p.wind_tau_h, seed, _S_WIND, p.wind_smooth_h) - p.wind_sigma**2 / 2)
     wind = wind * (1.0 + p.wind_winter * winter)
-    return demand, demand - solar - wind
+    hydro = p.hydro_share * (1.0 + p.hydro_season * np.cos(2.0 * np.pi * (doy - p.hydro_peak_doy) / _YEAR_DAYS))
+    return demand, demand - solar - wind - hydro
+
+
+_SOFT_FLOOR = 0.08
 
 
 def _raw_carbon(idx: pd.DatetimeIndex, p: _Profile, seed: int) -> np.ndarray:
     demand, net = _drivers(idx, p, seed)
-    fossil_share = np.clip(net / demand, 0.0, None)
+    # Fossil share of demand, smoothly floored (must-run plants keep it above 0 in surplus hours).
+    fossil_share = _SOFT_FLOOR * np.logaddexp(0.0, net / demand / _SOFT_FLOOR)
     noise = np.exp(p.carbon_noise * ar1_noise(_hours_since_epoch(idx), p.carbon_tau_h, seed, _S_CARBON))
     return (p.carbon_floor + fossil_share) * noise
 
@@ -224,28 +246,39 @@ def _raw_price(idx: pd.DatetimeIndex, p: _Profile, seed: int, net_neg: float) ->
     return np.exp(p.price_k * (net - net_neg) + noise) - 1.0
 
 
-@cache
+#: Reference run the generators are scaled on: 8 years (2001-2008) for each of 4 fixed seeds.
+_REFERENCE_START, _REFERENCE_HOURS, _REFERENCE_SEEDS = "2001-01-01", 8 * 8760, (10_000, 10_001, 10_002, 10_003)
+
+
+#: :func:`reference_calibration` of each profile, stored so that no process pays ~0.6 s per profile for it;
+#: ``tests/scenarios/test_synthetic.py`` recomputes them.  Update both when a profile changes.
+CALIBRATION: dict[str, tuple[float, float, float]] = {
+    "de": (0.6671804673877457, -0.4817442136092748, 2.5557192387433547),
+    "gb": (0.6248231690037764, -1.3856502679087825, 9.529573659504178),
+    "caiso": (0.8303988611203678, -0.5944580629762454, 1.3054745184854188),
+}
+
+
 def _calibration(profile: str) -> tuple[float, float, float]:
+    return CALIBRATION[profile] if profile in CALIBRATION else reference_calibration(profile)
+
+
+@cache
+def reference_calibration(profile: str) -> tuple[float, float, float]:
     """``(mean raw carbon, net load at which price turns negative, mean raw price)`` on the reference run."""
     p = PROFILES[profile]
-    carbon, nets, prices = [], [], []
-    for s in range(4):
-        idx = pd.date_range(f"{2021 + s}-01-01", periods=8760, freq="h", tz="UTC")
-        carbon.append(_raw_carbon(idx, p, 10_000 + s))
-        _, net = _drivers(idx, p, 10_000 + s)
-        nets.append(net)
-    all_net = np.concatenate(nets)
-    # The price is negative where k (net - n0) + noise < 0; solve for n0 on the reference run.
-    noise = np.concatenate(
-        [p.price_noise * ar1_noise(_hours_since_epoch(pd.date_range(f"{2021 + s}-01-01", periods=8760, freq="h",
-                                                                    tz="UTC")), p.price_tau_h, 10_000 + s, _S_PRICE)
-         for s in range(4)]
-    )
-    net_neg = float(np.quantile(all_net + noise / p.price_k, p.price_neg_share))
-    for s in range(4):
-        idx = pd.date_range(f"{2021 + s}-01-01", periods=8760, freq="h", tz="UTC")
-        prices.append(_raw_price(idx, p, 10_000 + s, net_neg))
-    return float(np.concatenate(carbon).mean()), net_neg, float(np.concatenate(prices).mean())
+    idx = pd.date_range(_REFERENCE_START, periods=_REFERENCE_HOURS, freq="h", tz="UTC")
+    hours = _hours_since_epoch(idx)
+    nets, carbons = [], []
+    for seed in _REFERENCE_SEEDS:
+        _, net = _drivers(idx, p, seed)
+        noise = p.price_noise * ar1_noise(hours, p.price_tau_h, seed, _S_PRICE)
+        nets.append(net + noise / p.price_k)
+        carbons.append(_raw_carbon(idx, p, seed).mean())
+    # The price is negative where k (net - n0) + noise < 0: n0 is the target quantile of net + noise / k.
+    net_neg = float(np.quantile(np.concatenate(nets), p.price_neg_share))
+    p_mean = float(np.mean([_raw_price(idx, p, seed, net_neg).mean() for seed in _REFERENCE_SEEDS]))
+    return float(np.mean(carbons)), net_neg, p_mean
 
 
 def _profile(profile: str) -> _Profile | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -73,3 +75,80 @@ def test_runtime_quantiles_follow_the_filtered_philly_distribution() -> None:
         # Sampling error of an empirical quantile: compare in probability space (DKW bound ~0.03 at n=4000).
         p_at = float(np.searchsorted(ref, np.quantile(jobs["duration_hours"], q), side="right")) / ref.size
         assert abs(p_at - q) < 0.03
+
+
+# -- calibration against the real 2023 series in ../shared/data ----------------------------------------
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+YEAR_2023 = pd.date_range("2023-01-01", periods=8760, freq="h", tz="UTC")
+#: profile -> (local zone, Electricity Maps carbon file, price file or None)
+REAL = {
+    "de": ("Europe/Berlin", "DE-LU_2023_hourly.csv.gz", "DE-LU_electricity_prices_2023.csv.gz"),
+    "gb": ("Europe/London", "GB_2023_hourly.csv.gz", None),
+    "caiso": ("America/Los_Angeles", "US-CAL-CISO_2023_hourly.csv.gz", "US-CAL-CISO_electricity_prices_2023.csv.gz"),
+}
+
+
+def shape_stats(s: pd.Series, tz: str) -> dict[str, float]:
+    """Statistics that describe a signal's shape, all insensitive to a shift of the clock."""
+    x = s.to_numpy(dtype=float)
+    local = s.index.tz_convert(tz)
+    by_hour = s.groupby(local.hour).mean()
+    by_day = s.groupby(local.date).mean()
+    mean = float(x.mean())
+    return {
+        "cv": float(x.std() / mean),
+        "diurnal_amplitude": float((by_hour.max() - by_hour.min()) / mean),
+        "daily_cv": float(by_day.std() / mean),
+        "negative_share": float((x < 0).mean()),
+        "ac1": float(pd.Series(x).autocorr(1)),
+        "ac24": float(pd.Series(x).autocorr(24)),
+    }
+
+
+def _generated_stats(kind: str, profile: str, tz: str) -> dict[str, float]:
+    """Mean of :func:`shape_stats` over three seeds of the year 2023."""
+    fn = carbon_series if kind == "carbon" else price_series
+    runs = [shape_stats(fn(YEAR_2023, profile, 100.0, seed=seed), tz) for seed in (1, 2, 3)]
+    return {k: float(np.mean([r[k] for r in runs])) for k in runs[0]}
+
+
+#: Stated tolerances: ratios generated / real for spread statistics, absolute differences for
+#: autocorrelations, and a factor of 3 either way for the share of negative prices.
+RATIO_TOL = {"cv": (0.7, 1.35), "diurnal_amplitude": (0.6, 1.7), "daily_cv": (0.6, 1.6)}
+AC_TOL = {"ac1": 0.03, "ac24": 0.2}
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/data is absent (fresh clone)")
+@pytest.mark.shared_data
+@pytest.mark.parametrize("profile", ["de", "gb", "caiso"])
+def test_generated_carbon_and_price_shapes_match_real_2023_data(profile: str) -> None:
+    from scenarios.signals import read_carbon, read_price
+
+    tz, carbon_file, price_file = REAL[profile]
+    pairs = [("carbon", read_carbon(SHARED / "carbon_intensity" / carbon_file), "gco2_per_kwh")]
+    if price_file is not None:
+        pairs.append(("price", read_price(SHARED / "electricity_prices" / price_file), "usd_per_mwh"))
+    for kind, frame, col in pairs:
+        real = shape_stats(pd.Series(frame[col].to_numpy(), index=pd.DatetimeIndex(frame["timestamp"])), tz)
+        gen = _generated_stats(kind, profile, tz)
+        for k, (lo, hi) in RATIO_TOL.items():
+            assert lo <= gen[k] / real[k] <= hi, (kind, k, gen[k], real[k])
+        for k, tol in AC_TOL.items():
+            assert abs(gen[k] - real[k]) <= tol, (kind, k, gen[k], real[k])
+        if kind == "price":
+            assert real["negative_share"] / 3 <= gen["negative_share"] <= 3 * real["negative_share"]
+
+
+def test_stored_calibration_matches_the_reference_run() -> None:
+    from scenarios.synthetic import CALIBRATION, reference_calibration
+
+    for profile, stored in CALIBRATION.items():
+        np.testing.assert_allclose(reference_calibration(profile), stored, rtol=1e-6)
+
+
+@pytest.mark.parametrize("profile", ["de", "gb", "caiso"])
+def test_long_run_means_are_the_requested_means(profile: str) -> None:
+    idx = pd.date_range("2030-01-01", periods=4 * 8760, freq="h", tz="UTC")
+    # Four years of one seed: the yearly means vary with the weather by a few percent.
+    assert carbon_series(idx, profile, 250.0, seed=5).mean() == pytest.approx(250.0, rel=0.05)
+    assert price_series(idx, profile, 80.0, seed=5).mean() == pytest.approx(80.0, rel=0.06)
