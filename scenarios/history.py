@@ -1,0 +1,237 @@
+"""A scenario's demand history: read the file ``[demand]`` names and build family and team series.
+
+:func:`load_history` reads ``demand.history`` in ``demand.format`` (usage, focus or cur), applies
+``demand.columns``, ``demand.tz``, ``demand.team_family``, ``demand.default_family`` and ``demand.scale``,
+and returns the ``usage`` table, the ``history`` table (family series ``a100`` and team series
+``a100/teamname``) and, for billing exports, the ``billing`` table.
+
+Zeros are kept as read (an outage that logged zero GPUs stays zero here): flagging outages is the
+forecasting engine's job. Hours with no usage row at all are NaN (missing) for a usage file, and 0 for
+a billing export (no charge in an hour means nothing ran).
+
+Examples
+--------
+>>> from scenarios import load_scenario
+>>> from scenarios.history import load_history
+>>> h = load_history(load_scenario("default"))
+>>> sorted(h.family_history()["series_id"].unique())
+['a100', 'h100']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from scenarios.errors import InputError
+from scenarios.readers import ReadResult, read_cur, read_focus, read_usage
+from scenarios.schema import Scenario
+
+Level = Literal["family", "team", "all"]
+
+
+@dataclass(frozen=True)
+class HistoryData:
+    """The demand history of a scenario.
+
+    Attributes
+    ----------
+    usage
+        ``usage`` table after the scenario's mapping: ``timestamp`` (UTC), ``family``, ``team`` (if the
+        data has teams), other key columns, ``gpus`` [GPUs] (already multiplied by ``demand.scale``).
+    history
+        ``history`` table (``series_id, timestamp, gpus``): family series (``series_id`` = the
+        ``demand.series_keys`` values joined by ``/``, by default the family slug) on a full hourly grid
+        from the first to the last hour of the data, followed by team series ``family/team`` when the
+        data has a team column.
+    billing
+        The ``billing`` table for FOCUS and CUR history, else None.
+    skipped
+        Rows left out on purpose, by reason (reader and mapping together).
+    notes
+        What was done, in order.
+    source
+        The history file.
+    """
+
+    usage: pd.DataFrame
+    history: pd.DataFrame
+    billing: pd.DataFrame | None = None
+    skipped: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    source: str = ""
+
+    def family_history(self) -> pd.DataFrame:
+        """Family-level series (what the optimizer plans on)."""
+        return self.series("family")
+
+    def team_history(self) -> pd.DataFrame:
+        """Team series ``family/team`` (empty when the data has no team column)."""
+        return self.series("team")
+
+    def series(self, level: Level = "all") -> pd.DataFrame:
+        """History rows of one level: ``family``, ``team`` or ``all``."""
+        if level == "all":
+            return self.history
+        is_team = self.history["series_id"].isin(self._team_ids())
+        part = self.history[is_team] if level == "team" else self.history[~is_team]
+        return part.reset_index(drop=True)
+
+    def _team_ids(self) -> set[str]:
+        if "team" not in self.usage.columns:
+            return set()
+        u = self.usage.dropna(subset=["team"])
+        return set((u["family"].astype(str) + "/" + u["team"].astype(str)).unique())
+
+    def report(self) -> str:
+        """A few lines for a human: source, series, rows skipped by reason, notes."""
+        fam = self.family_history()
+        lines = [f"{self.source}: {len(self.usage):,} usage rows -> {fam['series_id'].nunique()} family series"
+                 f" and {self.team_history()['series_id'].nunique()} team series"]
+        if self.skipped:
+            lines.append(f"  skipped {sum(self.skipped.values()):,} rows on purpose:")
+            for reason, n in sorted(self.skipped.items(), key=lambda kv: (-kv[1], kv[0])):
+                lines.append(f"    {n:>8,}  {reason}")
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+def read_demand(sc: Scenario, *, tz: str | None = None) -> tuple[ReadResult, pd.DataFrame | None]:
+    """Read ``demand.history`` in its format; return the usage read and the billing table (or None).
+
+    For FOCUS and CUR, usage is the GPU-hours used per hour (unused commitment excluded) summed over
+    instance types, pricing categories and regions, per family, team and project.
+    """
+    d = sc.demand
+    path = sc.resolve(d.history)
+    zone = tz if tz is not None else d.tz
+    if d.format == "usage":
+        return read_usage(path, tz=zone, columns=d.columns, setting="demand.columns"), None
+    res = read_focus(path, tz=zone) if d.format == "focus" else read_cur(path, tz=zone)
+    notes = list(res.notes)
+    if d.columns:
+        notes.append(f"demand.columns is ignored for format '{d.format}' (column names are fixed)")
+    b = res.frame
+    used = b[b["commitment_status"].astype("string").fillna("") != "Unused"]
+    keys = ["timestamp", "family", "team", "project"]
+    usage = (used.groupby(keys, dropna=False, sort=True)["gpu_hours"].sum().reset_index()
+             .rename(columns={"gpu_hours": "gpus"}))
+    for k in ("family", "team", "project"):
+        usage[k] = usage[k].astype("str")
+    for k in ("team", "project"):
+        if usage[k].isna().all():
+            usage = usage.drop(columns=k)
+    notes.append("usage = GPU-hours used per hour from the billing rows (unused commitment excluded)")
+    return ReadResult(frame=usage, skipped=res.skipped, notes=notes, source=res.source), b
+
+
+def load_history(sc: Scenario, *, tz: str | None = None) -> HistoryData:
+    """Read and map a scenario's demand history.
+
+    Parameters
+    ----------
+    sc
+        The scenario; ``sc.demand`` says where the history is and how to map it.
+    tz
+        Overrides ``demand.tz`` (the zone of naive timestamps), e.g. from ``--tz``.
+
+    Returns
+    -------
+    HistoryData
+        Usage, family and team series, billing rows for FOCUS/CUR, and what was skipped or noted.
+
+    Raises
+    ------
+    InputError
+        From the reader, or when rows have no family and neither ``demand.team_family`` nor
+        ``demand.default_family`` gives one.
+    """
+    d = sc.demand
+    res, billing = read_demand(sc, tz=tz)
+    usage = res.frame.copy()
+    notes = list(res.notes)
+    skipped = dict(res.skipped)
+    file = res.source
+
+    # family: from the data, else team_family, else default_family
+    if "family" not in usage.columns:
+        usage["family"] = pd.Series(pd.NA, index=usage.index, dtype="str")
+    fam = usage["family"].astype("string")
+    if "team" in usage.columns and d.team_family:
+        from_team = usage["team"].astype("string").map(d.team_family)
+        filled = fam.isna() & from_team.notna()
+        fam = fam.where(~filled, from_team)
+        if filled.any():
+            notes.append(f"family from demand.team_family for {int(filled.sum()):,} rows")
+    if d.default_family is not None and fam.isna().any():
+        notes.append(f"family '{d.default_family}' (demand.default_family) for {int(fam.isna().sum()):,} rows")
+        fam = fam.fillna(d.default_family)
+    if fam.isna().any():
+        i = int(np.flatnonzero(fam.isna().to_numpy(dtype=bool))[0])
+        team = usage["team"].iloc[i] if "team" in usage.columns else None
+        if team is not None and not pd.isna(team):
+            fix = f"add demand.team_family.{team} = '<family>' or set demand.default_family"
+            msg = f"team '{team}' has no GPU family"
+        else:
+            fix = "add a family column, or set demand.default_family"
+            msg = "usage rows have no GPU family"
+        raise InputError(msg, file=file, column="family", fix=fix)
+    usage["family"] = fam.astype("str")
+
+    # families the scenario cannot plan
+    unknown = ~usage["family"].isin(sc.families)
+    if unknown.any():
+        for f, g in usage[unknown].groupby("family"):
+            skipped[f"family '{f}' not in the scenario catalog"] = len(g)
+            notes.append(f"left out {float(g['gpus'].sum()):,.1f} GPU-hours of family '{f}' "
+                         f"(not in [catalog]; add it to plan for it)")
+        usage = usage[~unknown]
+    if usage.empty:
+        raise InputError("no usage rows left for the scenario's GPU families", file=file, column="family",
+                         fix=f"the catalog has {', '.join(sc.families)}; map teams with demand.team_family")
+
+    if d.scale != 1.0:
+        usage["gpus"] = usage["gpus"] * d.scale
+        notes.append(f"GPUs multiplied by demand.scale = {d.scale:g}")
+
+    keys = ["family", *[k for k in d.series_keys if k != "family"]]
+    missing = [k for k in keys if k not in usage.columns]
+    if missing:
+        raise InputError(f"demand.series_keys names '{missing[0]}', which the history does not have",
+                         file=file, column=missing[0],
+                         fix=f"use keys among {', '.join(c for c in usage.columns if c not in ('timestamp', 'gpus'))}")
+    absent_is_zero = billing is not None
+    fam_hist = _series(usage, keys, absent_is_zero)
+    parts = [fam_hist]
+    if "team" in usage.columns and "team" not in keys:
+        parts.append(_series(usage.dropna(subset=["team"]), ["family", "team"], absent_is_zero))
+    history = pd.concat(parts, ignore_index=True)
+    history["series_id"] = history["series_id"].astype("str")
+    if absent_is_zero:
+        notes.append("hours without billing rows are 0 GPUs (nothing was charged)")
+    else:
+        n_gap = int(fam_hist["gpus"].isna().sum())
+        if n_gap:
+            notes.append(f"{n_gap:,} family-hours have no usage row: missing (NaN), not zero")
+    cols = ["timestamp", *[c for c in ("family", "team", "project", "region") if c in usage.columns], "gpus"]
+    usage = usage[cols].sort_values([*cols[1:-1], "timestamp"], kind="stable").reset_index(drop=True)
+    return HistoryData(usage=usage, history=history, billing=billing, skipped=skipped, notes=notes, source=file)
+
+
+def _series(usage: pd.DataFrame, keys: list[str], absent_is_zero: bool) -> pd.DataFrame:
+    """Sum ``gpus`` per keys and hour onto a full hourly grid over the whole data span."""
+    grid = pd.date_range(usage["timestamp"].min(), usage["timestamp"].max(), freq="h", unit="ns")
+    # min_count=1: an hour whose rows are all NaN stays NaN (missing), it does not become 0
+    g = usage.groupby([*keys, "timestamp"], sort=True)["gpus"].sum(min_count=1)
+    parts = []
+    for key, s in g.groupby(level=list(range(len(keys))), sort=True):
+        key_t = key if isinstance(key, tuple) else (key,)
+        s = s.droplevel(list(range(len(keys))))
+        s.index = pd.DatetimeIndex(s.index).as_unit("ns")
+        full = s.reindex(grid, fill_value=0.0) if absent_is_zero else s.reindex(grid)
+        parts.append(pd.DataFrame({"series_id": "/".join(str(k) for k in key_t), "timestamp": grid,
+                                   "gpus": full.to_numpy(dtype=float)}))
+    return pd.concat(parts, ignore_index=True)
