@@ -73,7 +73,10 @@ def _resolve_extends(path: Path, depth: int = 0) -> tuple[dict[str, Any], Path]:
         return raw, path.parent
     if not isinstance(parent_ref, str):
         raise ScenarioError("must be a scenario name or path", file=str(path), column="extends")
-    parent_path = _find_file(parent_ref, path.parent)
+    try:
+        parent_path = _find_file(parent_ref, path.parent)
+    except ScenarioError as exc:
+        raise ScenarioError(exc.message, file=str(path), column="extends", fix=exc.fix) from None
     if parent_path == path.resolve():
         raise ScenarioError("a scenario cannot extend itself", file=str(path), column="extends")
     parent_raw, _ = _resolve_extends(parent_path, depth + 1)
@@ -100,32 +103,53 @@ def _absolutise_paths(raw: Any, base: Path) -> Any:
     return raw
 
 
-def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """The pydantic model class that owns the field at ``loc`` (to suggest a nearest key)."""
+def _unwrap(ann: Any) -> Any:
+    """Strip ``Annotated[...]`` and ``X | None`` down to the type inside."""
+    import types
     import typing
 
-    model: Any = Scenario
+    for _ in range(8):
+        origin = typing.get_origin(ann)
+        if origin is typing.Annotated:
+            ann = typing.get_args(ann)[0]
+        elif origin is typing.Union or origin is types.UnionType:
+            args = [a for a in typing.get_args(ann) if a is not type(None)]
+            models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+            ann = models[0] if models else (args[0] if len(args) == 1 else ann)
+            if not models and len(args) != 1:
+                break
+        else:
+            break
+    return ann
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The pydantic model class that owns the field at ``loc`` (to suggest a nearest key).
+
+    Walks the path through models, ``dict[str, Model]`` values (a key part) and ``list[Model]`` items
+    (an index part), e.g. ``("catalog", "a100", "reserved", 0, "paymnt")`` -> ``ReservedOffer``.
+    """
+    import typing
+
+    ann: Any = Scenario
     for part in loc[:-1]:
-        if isinstance(model, type) and issubclass(model, BaseModel):
-            field = model.model_fields.get(str(part))
+        ann = _unwrap(ann)
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            field = ann.model_fields.get(str(part))
             if field is None:
                 return None
             ann = field.annotation
-        else:
-            ann = model
-        # unwrap Optional / dict / list to the model inside
-        for _ in range(4):
-            origin = typing.get_origin(ann)
-            if origin is None:
-                break
-            args = [a for a in typing.get_args(ann) if a is not type(None)]
-            ann = args[-1] if args else ann
-            if isinstance(ann, type) and issubclass(ann, BaseModel):
-                break
-        model = ann
-        if isinstance(part, int | str) and not (isinstance(model, type) and issubclass(model, BaseModel)):
             continue
-    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+        origin = typing.get_origin(ann)
+        args = typing.get_args(ann)
+        if origin is dict and len(args) == 2:
+            ann = args[1]          # ``part`` is a key of the table
+        elif origin in (list, tuple) and args:
+            ann = args[0]          # ``part`` is an index
+        else:
+            return None
+    ann = _unwrap(ann)
+    return ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
 
 
 def _dotted(loc: tuple[Any, ...]) -> str:
@@ -158,7 +182,8 @@ def format_validation_error(exc: ValidationError, file: str | None) -> ScenarioE
     elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         ctx = err.get("ctx", {})
         sym = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}[kind]
-        msg = f"must be {sym} {next(iter(ctx.values()), '')}"
+        bound = next(iter(ctx.values()), "")
+        msg = f"must be {sym} {bound:g}" if isinstance(bound, int | float) else f"must be {sym} {bound}"
     elif kind == "value_error":
         msg = str(err.get("ctx", {}).get("error", msg))
         # cross-field checks put their own dotted path in front: "catalog.x.region: ..."
