@@ -32,6 +32,7 @@ Examples
 
 from __future__ import annotations
 
+import json
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -45,7 +46,9 @@ from scipy.signal import fftconvolve
 from scenarios.errors import InputError
 
 if TYPE_CHECKING:
-    from scenarios.schema import JobGenerator
+    import os
+
+    from scenarios.schema import CurrentCommitments, JobGenerator, Scenario
 
 Profile = Literal["de", "gb", "caiso", "flat"]
 SeedLike = int | np.random.SeedSequence | np.random.Generator
@@ -56,7 +59,7 @@ _BLOCK_OFFSET = 1 << 31  # keeps block numbers of dates before the epoch non-neg
 _YEAR_DAYS = 365.2425
 
 # Noise streams (the second SeedSequence word), one per independent random component.
-_S_WIND, _S_CLOUD, _S_CARBON, _S_PRICE, _S_SPOT = 1, 2, 3, 4, 5
+_S_WIND, _S_CLOUD, _S_CARBON, _S_PRICE, _S_SPOT, _S_FOCUS = 1, 2, 3, 4, 5, 6
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -543,3 +546,425 @@ def generate_jobs(gen: JobGenerator, start: pd.Timestamp, families: Sequence[str
         "checkpoint_interval_hours": np.full(n, np.nan),
         "priority": np.where(flexible, 0, 1).astype(np.int64),
     })
+
+
+# ---------------------------------------------------------------------------------------------------------
+# FOCUS billing export
+# ---------------------------------------------------------------------------------------------------------
+#: Columns of the generated export: FOCUS 1.2 names, plus AWS's ``x_`` extension columns.
+FOCUS_COLUMNS = [
+    "BillingAccountId", "BillingAccountName", "BillingCurrency", "BillingPeriodStart", "BillingPeriodEnd",
+    "ChargeCategory", "ChargeClass", "ChargeDescription", "ChargeFrequency", "ChargePeriodStart", "ChargePeriodEnd",
+    "CommitmentDiscountCategory", "CommitmentDiscountId", "CommitmentDiscountName", "CommitmentDiscountStatus",
+    "CommitmentDiscountType", "ConsumedQuantity", "ConsumedUnit", "ContractedCost", "ContractedUnitPrice",
+    "BilledCost", "EffectiveCost", "ListCost", "ListUnitPrice", "PricingCategory", "PricingQuantity", "PricingUnit",
+    "ProviderName", "PublisherName", "InvoiceIssuerName", "RegionId", "RegionName", "AvailabilityZone",
+    "ResourceId", "ResourceName", "ResourceType", "ServiceCategory", "ServiceName", "SkuId", "SkuPriceId",
+    "SubAccountId", "SubAccountName", "Tags", "x_InstanceType", "x_UsageType",
+]
+_ACCOUNT = "123456789012"
+_REGION_NAMES = {
+    "us-east-1": "US East (N. Virginia)", "us-east-2": "US East (Ohio)", "us-west-1": "US West (N. California)",
+    "us-west-2": "US West (Oregon)", "eu-west-1": "Europe (Ireland)", "eu-central-1": "Europe (Frankfurt)",
+    "eu-north-1": "Europe (Stockholm)", "eu-west-2": "Europe (London)",
+}
+_USAGE_PREFIX = {"us-east-1": "USE1", "us-east-2": "USE2", "us-west-1": "USW1", "us-west-2": "USW2",
+                 "eu-west-1": "EU", "eu-central-1": "EUC1", "eu-north-1": "EUN1", "eu-west-2": "EUW2"}
+#: Sales tax added per billing period on the period's GPU usage charges [fraction] (exercises readers' skips).
+FOCUS_TAX_RATE = 0.05
+#: Promotional credit per billing period [USD] (a negative-cost Credit row).
+FOCUS_CREDIT_USD = 500.0
+
+
+def _instance_for(sc: Scenario, family: str) -> tuple[str, float, str]:
+    """``(instance type, GPUs per instance, AWS region)`` used to bill ``family``."""
+    from scenarios.catalog import load_catalog
+
+    cat = load_catalog()
+    gf = sc.catalog[family]
+    rows = cat[cat["family"] == family]
+    if gf.instance_type is not None and (cat["instance_type"] == gf.instance_type).any():
+        rows = cat[cat["instance_type"] == gf.instance_type]
+    elif not rows.empty:
+        rows = rows[rows["gpu_count"] == rows["gpu_count"].max()]
+        rows = rows[rows["instance_type"] == sorted(rows["instance_type"])[0]]
+    if rows.empty:
+        raise InputError(f"family '{family}' has no AWS GPU instance type in the bundled catalog",
+                         column=f"catalog.{family}.instance_type",
+                         fix="set instance_type to an AWS GPU instance type, e.g. p5.48xlarge")
+    near = rows[rows["region"].str.startswith(gf.region + "-")]
+    pool = near if not near.empty else rows
+    gap = (pool["on_demand_usd_per_gpu_hour"] - gf.on_demand_usd_per_gpu_hour).abs()
+    best = pool.loc[gap.sort_values(kind="stable").index[0]]
+    return str(best["instance_type"]), float(best["gpu_count"]), str(best["region"])
+
+
+def _hex_id(*parts: int | str, n: int = 17) -> str:
+    return f"{stable_seed(*parts):016x}{stable_seed(*parts, 'b'):016x}"[:n]
+
+
+def _check_usage(usage: pd.DataFrame, sc: Scenario) -> pd.DataFrame:
+    need = ["timestamp", "family", "team", "gpus"]
+    missing = [c for c in need if c not in usage.columns]
+    if missing:
+        raise InputError(f"usage frame lacks column '{missing[0]}'", column=missing[0],
+                         fix="give an hourly usage frame with timestamp, family, team, gpus")
+    if not isinstance(usage["timestamp"].dtype, pd.DatetimeTZDtype):
+        raise InputError("usage timestamps must be tz-aware UTC", column="timestamp",
+                         fix="convert with pd.to_datetime(..., utc=True)")
+    unknown = sorted(set(usage["family"].astype(str)) - set(sc.catalog))
+    if unknown:
+        raise InputError(f"usage names family '{unknown[0]}', which is not in the scenario's catalog",
+                         column="family", fix=f"use one of {sc.families}")
+    g = usage["gpus"].to_numpy(dtype=float)
+    if (g < 0).any() or np.isnan(g).any():
+        row = int(np.flatnonzero((g < 0) | np.isnan(g))[0]) + 1
+        raise InputError("gpus must be a number >= 0", row=row, column="gpus")
+    u = usage.copy()
+    u["timestamp"] = u["timestamp"].dt.tz_convert("UTC").dt.floor("h")
+    u["project"] = u["project"].astype("string") if "project" in u.columns else "training"
+    u["team"] = u["team"].astype("string").fillna("unassigned")
+    u["family"] = u["family"].astype("string")
+    out = u.groupby(["timestamp", "family", "team", "project"], sort=True)["gpus"].sum()
+    return pd.DataFrame(out).reset_index()
+
+
+def focus_export(usage: pd.DataFrame, sc: Scenario, seed: int = 0, *, spot_share: float | None = None,
+                 commitments: CurrentCommitments | None = None,
+                 path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """SYNTHETIC FOCUS 1.2 billing export of an hourly usage frame, as a cloud bill would show it.
+
+    The usage of each hour and family is billed in this order:
+
+    1. reserved instances held (``commitments.reserved``, default ``sc.current``) cover usage first:
+       ``PricingCategory = Committed``, ``CommitmentDiscountStatus = Used``, at the holding's rate; the rest of
+       each reservation's capacity is a ``Committed`` / ``Unused`` row (``PricingQuantity`` = unused
+       instance-hours, no ``ConsumedQuantity``, ``ListCost`` 0) in every hour of the export;
+    2. savings-plan style commitments (``committed_usd_per_hour``) cover what is left, family by family in
+       catalog order, at ``on-demand x (1 - committed_discount[term])``, until the hour's commitment is spent;
+       the unspent rest is an ``Unused`` row that names no instance type (as for a compute savings plan);
+    3. a share ``spot_share`` (default ``sc.demand.preemptible_share``) of the rest, capped at the family's
+       ``spot.available_gpus``, runs on spot: ``Dynamic`` at the SYNTHETIC spot price of
+       :func:`spot_price_series` (seed ``stable_seed(seed, "spot", family)``, as ``load_spot(sc, ..., seed)``);
+    4. everything else is on-demand: ``Standard`` at the scenario's on-demand price.
+
+    Usage is split over teams in proportion to their GPUs in the hour.  ``ListCost`` is always consumption at
+    the on-demand price.  For the readers' skip counts the export also holds, per billing period (calendar
+    month): one ``Purchase`` row per commitment (its recurring fee, ``BilledCost`` only), a ``Tax`` row
+    (:data:`FOCUS_TAX_RATE` of the GPU usage charges) and a ``Credit`` row (-:data:`FOCUS_CREDIT_USD`); and per
+    day a non-GPU EC2 row (``m5.2xlarge``), an S3 storage row and an EBS-optimized line of a GPU instance.
+
+    Parameters
+    ----------
+    usage
+        Hourly usage: ``timestamp`` (tz-aware), ``family`` (catalog slug), ``team``, ``gpus`` [GPUs busy in
+        the hour], optional ``project`` (default ``training``).
+    sc
+        The scenario: prices, spot offers, commitments held.
+    seed
+        Seed of the spot prices and the resource ids.
+    spot_share
+        Share of uncommitted usage on spot [fraction]; default ``sc.demand.preemptible_share``.
+    commitments
+        Commitments held; default ``sc.current``.
+    path
+        If given, the export is also written there with :func:`scenarios.io.write_frame` (atomic; CSV or
+        ``.parquet``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`FOCUS_COLUMNS`; ``ChargePeriodStart`` etc. tz-aware UTC; instance types from the bundled AWS
+        catalog (``x_InstanceType``, ``x_UsageType`` like ``USE1-BoxUsage:p4d.24xlarge``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from scenarios import load_scenario
+    >>> usage = pd.DataFrame({"timestamp": pd.date_range("2026-01-01", periods=3, freq="h", tz="UTC"),
+    ...                       "family": "a100", "team": "research", "gpus": [8.0, 16.0, 4.0]})
+    >>> bill = focus_export(usage, load_scenario("small"))
+    >>> round(float(bill.loc[bill["ChargeCategory"] == "Usage", "ListCost"].sum()), 2)  # 28 GPU-h x 2.744705
+    76.85
+    """
+    u = _check_usage(usage, sc)
+    held = sc.current if commitments is None else commitments
+    share = sc.demand.preemptible_share if spot_share is None else float(spot_share)
+    if not 0.0 <= share <= 1.0:
+        raise InputError(f"spot_share must be in [0, 1], got {share:g}", column="spot_share")
+    for h in held.reserved:
+        if h.family not in sc.catalog:
+            raise InputError(f"reservation for unknown family '{h.family}'", column="current.reserved")
+    if u.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in FOCUS_COLUMNS})
+    hours = pd.date_range(u["timestamp"].min(), u["timestamp"].max(), freq="h")
+    n_h = len(hours)
+    pos = hours.get_indexer(pd.DatetimeIndex(u["timestamp"]))
+    families = [f for f in sc.families if (u["family"] == f).any() or any(h.family == f for h in held.reserved)]
+    inst = {f: _instance_for(sc, f) for f in families}
+    rows: list[pd.DataFrame] = []
+
+    # per family: hourly totals and each usage row's share of its hour
+    fam_rows = {f: np.flatnonzero((u["family"] == f).to_numpy(dtype=bool)) for f in families}
+    total = {f: np.bincount(pos[i], weights=u["gpus"].to_numpy(dtype=float)[i], minlength=n_h)
+             for f, i in fam_rows.items()}
+    gpus = u["gpus"].to_numpy(dtype=float)
+    row_share = np.zeros(len(u))
+    for f, i in fam_rows.items():
+        t = total[f][pos[i]]
+        row_share[i] = np.divide(gpus[i], t, out=np.zeros(len(i)), where=t > 0)
+    remaining = {f: total[f].copy() for f in families}
+
+    def usage_rows(f: str, covered: np.ndarray, rate: np.ndarray | float, **fields: str) -> None:
+        """Bill ``covered`` GPUs per hour of family ``f`` at ``rate`` [USD/GPU-hour], split over teams."""
+        i = fam_rows[f]
+        g = covered[pos[i]] * row_share[i]
+        keep = g > 1e-9
+        if not keep.any():
+            return
+        i, g = i[keep], g[keep]
+        r = np.broadcast_to(np.asarray(rate, dtype=float), (n_h,))[pos[i]]
+        rows.append(_focus_rows(sc, f, inst[f], u.iloc[i], g, r, seed, **fields))
+
+    for k, h in enumerate(held.reserved):
+        if h.family not in total:
+            continue
+        used = np.minimum(remaining[h.family], h.gpus)
+        remaining[h.family] -= used
+        cid = f"arn:aws:ec2:{inst[h.family][2]}:{_ACCOUNT}:reserved-instances/{_hex_id(seed, 'ri', k, n=12)}"
+        ri = {"PricingCategory": "Committed", "CommitmentDiscountStatus": "Used", "CommitmentDiscountId": cid,
+              "CommitmentDiscountType": "Reserved Instance", "CommitmentDiscountCategory": "Usage",
+              "CommitmentDiscountName": f"{h.family} {h.term_years}y {h.payment}"}
+        usage_rows(h.family, used, h.usd_per_gpu_hour, **ri)
+        unused = h.gpus - used
+        rows.append(_unused_rows(sc, h.family, inst[h.family], hours, unused, h.usd_per_gpu_hour, seed, ri))
+        rows.append(_period_rows(hours, "Purchase", h.gpus * h.usd_per_gpu_hour, seed, ri,
+                                 f"{h.family} reservation recurring fee"))
+    for term, usd_per_hour in held.committed_usd_per_hour.items():
+        budget = np.full(n_h, float(usd_per_hour))
+        cid = f"arn:aws:savingsplans::{_ACCOUNT}:savingsplan/{_hex_id(seed, 'sp', term, n=12)}"
+        sp = {"PricingCategory": "Committed", "CommitmentDiscountStatus": "Used", "CommitmentDiscountId": cid,
+              "CommitmentDiscountType": "Savings Plan", "CommitmentDiscountCategory": "Spend",
+              "CommitmentDiscountName": f"Compute savings plan {term}"}
+        for f in families:
+            disc = sc.catalog[f].committed_discount.get(term)
+            if disc is None:
+                continue
+            rate = sc.catalog[f].on_demand_usd_per_gpu_hour * (1.0 - disc)
+            cover = np.minimum(remaining[f], budget / rate)
+            remaining[f] -= cover
+            budget -= cover * rate
+            usage_rows(f, cover, rate, **sp)
+        rows.append(_unused_spend_rows(hours, budget, seed, sp))
+        rows.append(_period_rows(hours, "Purchase", float(usd_per_hour), seed, sp, f"savings plan {term} fee"))
+    for f in families:
+        offer = sc.catalog[f].spot
+        od = sc.catalog[f].on_demand_usd_per_gpu_hour
+        if offer is not None and share > 0 and offer.available_gpus > 0:
+            spot = np.minimum(remaining[f] * share, offer.available_gpus)
+            remaining[f] -= spot
+            if offer.usd_per_gpu_hour is not None:
+                price = spot_price_series(hours, offer.usd_per_gpu_hour, offer.price_volatility,
+                                          stable_seed(seed, "spot", f)).to_numpy()
+            else:
+                price = np.full(n_h, od)
+            usage_rows(f, spot, price, PricingCategory="Dynamic")
+        usage_rows(f, remaining[f], od, PricingCategory="Standard")
+    gpu_usage = pd.concat([r for r in rows if not r.empty and (r["ChargeCategory"] == "Usage").all()],
+                          ignore_index=True)
+    rows.append(_extras(hours, gpu_usage, seed, inst))
+    out = pd.concat([r for r in rows if not r.empty], ignore_index=True)
+    out = out.reindex(columns=FOCUS_COLUMNS)
+    out = out.sort_values(["ChargePeriodStart", "ChargeCategory", "x_InstanceType", "Tags"], kind="stable",
+                          na_position="last").reset_index(drop=True)
+    if path is not None:
+        from scenarios.io import write_frame
+
+        write_frame(out, path)
+    return out
+
+
+def _base(n: int, start: pd.DatetimeIndex | pd.Series, end: pd.DatetimeIndex | pd.Series) -> dict[str, object]:
+    s = pd.DatetimeIndex(start)
+    period = s.tz_convert("UTC").tz_localize(None).to_period("M")
+    p_start = period.to_timestamp().tz_localize("UTC")
+    p_end = (period + 1).to_timestamp().tz_localize("UTC")
+    return {
+        "BillingAccountId": _ACCOUNT, "BillingAccountName": "gpuplan-synthetic", "BillingCurrency": "USD",
+        "BillingPeriodStart": p_start, "BillingPeriodEnd": p_end, "ChargePeriodStart": s,
+        "ChargePeriodEnd": pd.DatetimeIndex(end), "ChargeClass": pd.NA, "ProviderName": "AWS",
+        "PublisherName": "AWS", "InvoiceIssuerName": "AWS", "SubAccountId": _ACCOUNT,
+        "SubAccountName": "ml-training",
+    }
+
+
+def _focus_rows(sc: Scenario, family: str, inst: tuple[str, float, str], u: pd.DataFrame, gpu_hours: np.ndarray,
+                rate: np.ndarray, seed: int, **fields: str) -> pd.DataFrame:
+    itype, gpi, region = inst
+    od = sc.catalog[family].on_demand_usd_per_gpu_hour
+    qty = gpu_hours / gpi
+    eff = gpu_hours * rate
+    pricing = str(fields.get("PricingCategory"))
+    committed = pricing == "Committed"
+    ts = pd.DatetimeIndex(u["timestamp"])
+    teams = u["team"].astype(str).to_numpy()
+    projects = u["project"].astype(str).to_numpy()
+    prefix = _USAGE_PREFIX.get(region, region.upper())
+    usage_type = f"{prefix}-{'SpotUsage' if pricing == 'Dynamic' else 'BoxUsage'}:{itype}"
+    sku = _hex_id("sku", itype, region, n=16).upper()
+    resource = [f"arn:aws:ec2:{region}:{_ACCOUNT}:instance/i-{_hex_id(seed, family, t, pricing)}" for t in teams]
+    desc = {"Standard": "On Demand", "Dynamic": "Spot", "Committed": "Committed"}[pricing]
+    frame = pd.DataFrame({
+        **_base(len(u), ts, ts + pd.Timedelta(hours=1)),
+        "ChargeCategory": "Usage", "ChargeFrequency": "Usage-Based",
+        "ChargeDescription": f"{desc} Linux {itype} Instance Hour",
+        "CommitmentDiscountStatus": "Used" if committed else pd.NA,
+        "ConsumedQuantity": qty, "ConsumedUnit": "Hrs", "PricingQuantity": qty, "PricingUnit": "Hrs",
+        "ListUnitPrice": od * gpi, "ListCost": gpu_hours * od,
+        "ContractedUnitPrice": rate * gpi, "ContractedCost": eff,
+        "BilledCost": 0.0 if committed else eff, "EffectiveCost": eff,
+        "RegionId": region, "RegionName": _REGION_NAMES.get(region, region), "AvailabilityZone": f"{region}a",
+        "ResourceId": resource, "ResourceName": pd.NA, "ResourceType": "Instance", "ServiceCategory": "Compute",
+        "ServiceName": "Amazon Elastic Compute Cloud", "SkuId": sku, "SkuPriceId": f"{sku}.JRTCKXETXF",
+        "Tags": [json.dumps({"team": t, "project": p}) for t, p in zip(teams, projects, strict=True)],
+        "x_InstanceType": itype, "x_UsageType": usage_type,
+    })
+    for k, v in fields.items():
+        frame[k] = v
+    if not committed:
+        for c in ("CommitmentDiscountId", "CommitmentDiscountType", "CommitmentDiscountCategory",
+                  "CommitmentDiscountName"):
+            frame[c] = pd.NA
+    return frame
+
+
+def _unused_rows(sc: Scenario, family: str, inst: tuple[str, float, str], hours: pd.DatetimeIndex,
+                 unused_gpus: np.ndarray, rate: float, seed: int, ri: dict[str, str]) -> pd.DataFrame:
+    keep = unused_gpus > 1e-9
+    if not keep.any():
+        return pd.DataFrame()
+    itype, gpi, region = inst
+    ts = hours[keep]
+    g = unused_gpus[keep]
+    prefix = _USAGE_PREFIX.get(region, region.upper())
+    frame = pd.DataFrame({
+        **_base(len(ts), ts, ts + pd.Timedelta(hours=1)),
+        "ChargeCategory": "Usage", "ChargeFrequency": "Usage-Based",
+        "ChargeDescription": f"Unused reservation Linux {itype} Instance Hour",
+        "ConsumedQuantity": np.nan, "ConsumedUnit": pd.NA, "PricingQuantity": g / gpi, "PricingUnit": "Hrs",
+        "ListUnitPrice": sc.catalog[family].on_demand_usd_per_gpu_hour * gpi, "ListCost": 0.0,
+        "ContractedUnitPrice": rate * gpi, "ContractedCost": g * rate, "BilledCost": 0.0, "EffectiveCost": g * rate,
+        "RegionId": region, "RegionName": _REGION_NAMES.get(region, region), "AvailabilityZone": pd.NA,
+        "ResourceId": ri["CommitmentDiscountId"], "ResourceName": pd.NA, "ResourceType": "Reserved Instance",
+        "ServiceCategory": "Compute", "ServiceName": "Amazon Elastic Compute Cloud",
+        "SkuId": _hex_id("sku", itype, region, n=16).upper(), "SkuPriceId": pd.NA, "Tags": "{}",
+        "x_InstanceType": itype, "x_UsageType": f"{prefix}-BoxUsage:{itype}",
+    })
+    for k, v in {**ri, "CommitmentDiscountStatus": "Unused"}.items():
+        frame[k] = v
+    return frame
+
+
+def _unused_spend_rows(hours: pd.DatetimeIndex, budget: np.ndarray, seed: int, sp: dict[str, str]) -> pd.DataFrame:
+    keep = budget > 1e-9
+    if not keep.any():
+        return pd.DataFrame()
+    ts = hours[keep]
+    frame = pd.DataFrame({
+        **_base(len(ts), ts, ts + pd.Timedelta(hours=1)),
+        "ChargeCategory": "Usage", "ChargeFrequency": "Usage-Based",
+        "ChargeDescription": "Unused savings plan commitment", "ConsumedQuantity": np.nan, "ConsumedUnit": pd.NA,
+        "PricingQuantity": budget[keep], "PricingUnit": "USD", "ListUnitPrice": np.nan, "ListCost": 0.0,
+        "ContractedUnitPrice": np.nan, "ContractedCost": budget[keep], "BilledCost": 0.0,
+        "EffectiveCost": budget[keep], "RegionId": pd.NA, "RegionName": pd.NA, "AvailabilityZone": pd.NA,
+        "ResourceId": sp["CommitmentDiscountId"], "ResourceName": pd.NA, "ResourceType": "Savings Plan",
+        "ServiceCategory": "Compute", "ServiceName": "Savings Plans for AWS Compute usage",
+        "SkuId": pd.NA, "SkuPriceId": pd.NA, "Tags": "{}", "x_InstanceType": pd.NA,
+        "x_UsageType": "ComputeSP:1yrNoUpfront",
+    })
+    for k, v in {**sp, "CommitmentDiscountStatus": "Unused"}.items():
+        frame[k] = v
+    return frame
+
+
+def _periods(hours: pd.DatetimeIndex) -> list[tuple[pd.Timestamp, pd.Timestamp, int]]:
+    """``(first hour, end, hours)`` of each calendar month the hours touch (clipped to the hours)."""
+    month = hours.tz_localize(None).to_period("M")
+    out = []
+    for m in month.unique():
+        sel = hours[month == m]
+        out.append((sel[0], sel[-1] + pd.Timedelta(hours=1), len(sel)))
+    return out
+
+
+def _period_rows(hours: pd.DatetimeIndex, category: str, usd_per_hour: float, seed: int,
+                 commitment: dict[str, str], what: str) -> pd.DataFrame:
+    parts = []
+    for start, end, n in _periods(hours):
+        parts.append(pd.DataFrame({
+            **_base(1, pd.DatetimeIndex([start]), pd.DatetimeIndex([end])),
+            "ChargeCategory": category, "ChargeFrequency": "Recurring", "ChargeDescription": what,
+            "ConsumedQuantity": np.nan, "PricingQuantity": float(n), "PricingUnit": "Hrs", "ListCost": 0.0,
+            "BilledCost": usd_per_hour * n, "EffectiveCost": 0.0, "ContractedCost": usd_per_hour * n,
+            "ResourceId": commitment["CommitmentDiscountId"], "ServiceCategory": "Compute",
+            "ServiceName": "Amazon Elastic Compute Cloud", "Tags": "{}",
+            "CommitmentDiscountId": commitment["CommitmentDiscountId"],
+            "CommitmentDiscountType": commitment["CommitmentDiscountType"],
+            "CommitmentDiscountCategory": commitment["CommitmentDiscountCategory"],
+            "CommitmentDiscountName": commitment["CommitmentDiscountName"], "PricingCategory": pd.NA,
+        }))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _extras(hours: pd.DatetimeIndex, gpu_usage: pd.DataFrame, seed: int,
+            inst: Mapping[str, tuple[str, float, str]]) -> pd.DataFrame:
+    """Non-GPU usage (per day), tax and credit (per billing period): rows a reader must skip and count."""
+    parts = []
+    days = hours.floor("D").unique()
+    region = next(iter(inst.values()))[2] if inst else "us-east-1"
+    prefix = _USAGE_PREFIX.get(region, region.upper())
+    gpu_type = next(iter(inst.values()))[0] if inst else "p4d.24xlarge"
+    for d in days:
+        start = max(d, hours[0])
+        end = min(d + pd.Timedelta(days=1), hours[-1] + pd.Timedelta(hours=1))
+        n = (end - start) / pd.Timedelta(hours=1)
+        common = {**_base(1, pd.DatetimeIndex([start]), pd.DatetimeIndex([end])), "ChargeCategory": "Usage",
+                  "ChargeFrequency": "Usage-Based", "PricingCategory": "Standard", "RegionId": region,
+                  "RegionName": _REGION_NAMES.get(region, region), "ServiceCategory": "Compute",
+                  "Tags": json.dumps({"team": "platform", "project": "infra"})}
+        parts.append(pd.DataFrame({**common, "ChargeDescription": "On Demand Linux m5.2xlarge Instance Hour",
+                                   "ConsumedQuantity": 2 * n, "ConsumedUnit": "Hrs", "PricingQuantity": 2 * n,
+                                   "PricingUnit": "Hrs", "ListUnitPrice": 0.384, "ListCost": 0.768 * n,
+                                   "BilledCost": 0.768 * n, "EffectiveCost": 0.768 * n,
+                                   "ServiceName": "Amazon Elastic Compute Cloud", "ResourceType": "Instance",
+                                   "ResourceId": f"arn:aws:ec2:{region}:{_ACCOUNT}:instance/i-{_hex_id(seed, 'm5')}",
+                                   "x_InstanceType": "m5.2xlarge", "x_UsageType": f"{prefix}-BoxUsage:m5.2xlarge"}))
+        parts.append(pd.DataFrame({**common, "ChargeDescription": "EBS-optimized instance hour",
+                                   "ConsumedQuantity": n, "ConsumedUnit": "Hrs", "PricingQuantity": n,
+                                   "PricingUnit": "Hrs", "ListUnitPrice": 0.0, "ListCost": 0.0,
+                                   "BilledCost": 0.0, "EffectiveCost": 0.0,
+                                   "ServiceName": "Amazon Elastic Compute Cloud", "ResourceType": "Instance",
+                                   "x_InstanceType": gpu_type, "x_UsageType": f"{prefix}-EBSOptimized:{gpu_type}"}))
+        parts.append(pd.DataFrame({**common, "ServiceCategory": "Storage",
+                                   "ChargeDescription": "USD 0.023 per GB-Mo for S3 Standard storage",
+                                   "ConsumedQuantity": 2000.0 * n / 730.0, "ConsumedUnit": "GB-Mo",
+                                   "PricingQuantity": 2000.0 * n / 730.0, "PricingUnit": "GB-Mo",
+                                   "ListUnitPrice": 0.023, "ListCost": 0.023 * 2000.0 * n / 730.0,
+                                   "BilledCost": 0.023 * 2000.0 * n / 730.0,
+                                   "EffectiveCost": 0.023 * 2000.0 * n / 730.0,
+                                   "ServiceName": "Amazon Simple Storage Service", "ResourceType": "Bucket",
+                                   "ResourceId": "arn:aws:s3:::gpuplan-checkpoints",
+                                   "x_UsageType": f"{prefix}-TimedStorage-ByteHrs"}))
+    billed = gpu_usage.assign(month=pd.DatetimeIndex(gpu_usage["BillingPeriodStart"])).groupby("month")[
+        "BilledCost"].sum()
+    for start, end, _ in _periods(hours):
+        month = start.tz_localize(None).to_period("M").to_timestamp().tz_localize("UTC")
+        tax = FOCUS_TAX_RATE * float(billed.get(month, 0.0))
+        base = {**_base(1, pd.DatetimeIndex([start]), pd.DatetimeIndex([end])), "ChargeFrequency": "One-Time",
+                "ServiceName": "Amazon Elastic Compute Cloud", "ServiceCategory": "Compute", "Tags": "{}",
+                "ListCost": 0.0}
+        parts.append(pd.DataFrame({**base, "ChargeCategory": "Tax", "ChargeDescription": "Sales tax",
+                                   "BilledCost": tax, "EffectiveCost": tax}))
+        parts.append(pd.DataFrame({**base, "ChargeCategory": "Credit", "ChargeDescription": "Promotional credit",
+                                   "BilledCost": -FOCUS_CREDIT_USD, "EffectiveCost": -FOCUS_CREDIT_USD}))
+    return pd.concat(parts, ignore_index=True)

@@ -8,9 +8,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scenarios import InputError
-from scenarios.schema import JobGenerator
-from scenarios.synthetic import carbon_series, generate_jobs, price_series, runtime_distribution
+from scenarios import InputError, load_scenario
+from scenarios.loader import validate_dict
+from scenarios.schema import JobGenerator, Scenario
+from scenarios.signals import load_spot
+from scenarios.synthetic import (
+    FOCUS_COLUMNS,
+    carbon_series,
+    focus_export,
+    generate_jobs,
+    price_series,
+    runtime_distribution,
+)
 
 YEAR = pd.date_range("2026-01-01", periods=8760, freq="h", tz="UTC")
 T0 = pd.Timestamp("2026-01-05", tz="UTC")
@@ -152,3 +161,112 @@ def test_long_run_means_are_the_requested_means(profile: str) -> None:
     # Four years of one seed: the yearly means vary with the weather by a few percent.
     assert carbon_series(idx, profile, 250.0, seed=5).mean() == pytest.approx(250.0, rel=0.05)
     assert price_series(idx, profile, 80.0, seed=5).mean() == pytest.approx(80.0, rel=0.06)
+
+
+# -- FOCUS export --------------------------------------------------------------------------------------
+def _with_commitments(reserved: list[dict[str, object]], committed: dict[str, float]) -> Scenario:
+    raw = load_scenario("small").model_dump(mode="json")
+    raw["current"] = {"reserved": reserved, "committed_usd_per_hour": committed}
+    return validate_dict(raw)
+
+
+def _usage(gpus: list[float], family: str = "a100", team: str = "research") -> pd.DataFrame:
+    return pd.DataFrame({"timestamp": pd.date_range(T0, periods=len(gpus), freq="h"), "family": family,
+                         "team": team, "gpus": gpus})
+
+
+def _gpu_hours(bill: pd.DataFrame, pricing: str, status: str | None = None) -> np.ndarray:
+    """GPU-hours per hour of one pricing category / status in the export (8 GPUs per p4d instance)."""
+    sel = (bill["ChargeCategory"] == "Usage") & (bill["PricingCategory"] == pricing)
+    sel &= bill["x_UsageType"].fillna("").str.contains(r"(?:Box|Spot)Usage:p4d", regex=True)
+    if status is not None:
+        sel &= bill["CommitmentDiscountStatus"] == status
+    qty = bill["PricingQuantity"] if status == "Unused" else bill["ConsumedQuantity"]
+    by_hour = (qty[sel] * 8.0).groupby(bill.loc[sel, "ChargePeriodStart"]).sum()
+    return by_hour.reindex(pd.date_range(T0, periods=3, freq="h"), fill_value=0.0).to_numpy()
+
+
+def test_reserved_covers_usage_first_then_spot_share_then_on_demand() -> None:
+    sc = _with_commitments([{"family": "a100", "term_years": 1, "gpus": 10, "usd_per_gpu_hour": 1.74}], {})
+    bill = focus_export(_usage([8.0, 16.0, 4.0]), sc, seed=3, spot_share=0.5)
+    # By hand: reserved covers min(usage, 10); half the rest is spot (cap 48 GPUs); the rest on-demand.
+    np.testing.assert_allclose(_gpu_hours(bill, "Committed", "Used"), [8.0, 10.0, 4.0])
+    np.testing.assert_allclose(_gpu_hours(bill, "Committed", "Unused"), [2.0, 0.0, 6.0])
+    np.testing.assert_allclose(_gpu_hours(bill, "Dynamic"), [0.0, 3.0, 0.0])
+    np.testing.assert_allclose(_gpu_hours(bill, "Standard"), [0.0, 3.0, 0.0])
+    usage = bill[(bill["ChargeCategory"] == "Usage") & (bill["x_InstanceType"] == "p4d.24xlarge")
+                 & ~bill["x_UsageType"].str.contains("EBSOptimized")]
+    committed = usage[usage["PricingCategory"] == "Committed"]
+    assert committed["EffectiveCost"].sum() == pytest.approx(1.74 * 30.0)
+    assert committed["BilledCost"].sum() == 0.0  # paid by the Purchase row
+    purchase = bill[bill["ChargeCategory"] == "Purchase"]
+    assert purchase["BilledCost"].sum() == pytest.approx(1.74 * 10 * 3)
+    std = usage[usage["PricingCategory"] == "Standard"]
+    assert std["EffectiveCost"].sum() == pytest.approx(3.0 * 2.744705)
+    # The spot price is the one load_spot gives for the same seed and hour.
+    spot = load_spot(sc, T0, 3, seed=3)
+    price = spot.loc[spot["family"] == "a100", "usd_per_gpu_hour"].iloc[1]
+    assert usage.loc[usage["PricingCategory"] == "Dynamic", "EffectiveCost"].sum() == pytest.approx(3.0 * price)
+    assert usage["ListCost"].sum() == pytest.approx(28.0 * 2.744705)
+
+
+def test_savings_plan_covers_at_the_discounted_rate_and_leaves_unused_spend() -> None:
+    sc = _with_commitments([], {"1y": 10.0})
+    bill = focus_export(_usage([8.0, 4.0, 0.0]), sc, spot_share=0.0)
+    rate = 2.744705 * (1 - 0.28)
+    np.testing.assert_allclose(_gpu_hours(bill, "Committed", "Used"), [10.0 / rate, 4.0, 0.0])
+    unused = bill[(bill["CommitmentDiscountStatus"] == "Unused")]
+    np.testing.assert_allclose(unused["EffectiveCost"].to_numpy(), [10.0 - 4.0 * rate, 10.0])
+    assert unused["x_InstanceType"].isna().all()
+
+
+def test_export_round_trips_through_read_focus_with_counted_skips(tmp_path: Path) -> None:
+    from scenarios.readers import read_focus
+
+    sc = _with_commitments([{"family": "a100", "term_years": 1, "gpus": 20, "usd_per_gpu_hour": 1.74}],
+                           {"3y": 30.0})
+    rng = np.random.default_rng(0)
+    hours = pd.date_range("2026-01-30", periods=96, freq="h", tz="UTC")  # crosses a billing period
+    usage = pd.DataFrame({
+        "timestamp": np.repeat(hours, 4),
+        "family": np.tile(["a100", "a100", "h100", "h100"], len(hours)),
+        "team": np.tile(["vc8Sj", "vcTJs", "vc3sl", "vcMod"], len(hours)),
+        "gpus": rng.uniform(0, 40, 4 * len(hours)).round(3),
+    })
+    path = tmp_path / "focus.csv"
+    bill = focus_export(usage, sc, seed=1, path=path)
+    assert list(bill.columns) == FOCUS_COLUMNS
+    res = read_focus(path)
+    billing = res.frame
+    used = billing[billing["commitment_status"].fillna("") != "Unused"]
+    got = used.groupby(["timestamp", "family", "team"])["gpu_hours"].sum()
+    want = usage.set_index(["timestamp", "family", "team"])["gpus"]
+    np.testing.assert_allclose(got.loc[want.index].to_numpy(), want.to_numpy(), rtol=1e-9)
+    export_usage = bill[(bill["ChargeCategory"] == "Usage") & bill["x_InstanceType"].isin(["p4d.24xlarge",
+                                                                                         "p5.48xlarge"])]
+    assert billing["effective_cost_usd"].sum() == pytest.approx(
+        export_usage.loc[~export_usage["x_UsageType"].str.contains("EBSOptimized"), "EffectiveCost"].sum())
+    days, months = 4, 2
+    assert res.skipped["tax"] == months and res.skipped["credit"] == months
+    assert res.skipped["purchase (commitment or upfront fee)"] == 2 * months
+    assert res.skipped["non-GPU usage"] == 2 * days
+    assert sum(v for k, v in res.skipped.items() if "EBS" in k) == days
+    assert set(billing["pricing_category"]) == {"Standard", "Dynamic", "Committed"}
+
+
+def test_export_is_deterministic_by_seed() -> None:
+    sc = load_scenario("small")
+    usage = _usage([30.0, 20.0, 10.0])
+    a, b, c = focus_export(usage, sc, seed=1), focus_export(usage, sc, seed=1), focus_export(usage, sc, seed=2)
+    pd.testing.assert_frame_equal(a, b)
+    assert not np.allclose(a["EffectiveCost"].sum(), c["EffectiveCost"].sum())
+
+
+def test_export_refuses_unknown_families_and_naive_times() -> None:
+    sc = load_scenario("small")
+    with pytest.raises(InputError, match="b200"):
+        focus_export(_usage([1.0], family="b200"), sc)
+    naive = _usage([1.0])
+    naive["timestamp"] = naive["timestamp"].dt.tz_localize(None)
+    with pytest.raises(InputError, match="tz-aware"):
+        focus_export(naive, sc)
