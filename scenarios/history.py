@@ -235,3 +235,90 @@ def _series(usage: pd.DataFrame, keys: list[str], absent_is_zero: bool) -> pd.Da
         parts.append(pd.DataFrame({"series_id": "/".join(str(k) for k in key_t), "timestamp": grid,
                                    "gpus": full.to_numpy(dtype=float)}))
     return pd.concat(parts, ignore_index=True)
+
+
+#: Family name used for unused savings-plan commitment, which is not tied to one family.
+ANY_FAMILY = "(any)"
+
+
+def price_usage(sc: Scenario, family_history: pd.DataFrame) -> pd.DataFrame:
+    """Price family-level demand the way the scenario's current commitments would bill it.
+
+    For history without prices (a plain usage file) this gives the ``billing`` table the FOCUS and CUR
+    readers give for real bills, so spend can be shown by pricing category. Each hour and family:
+
+    1. reservations held (``[[current.reserved]]``) cover demand up to their GPUs; they are paid in
+       full whether used or not (Committed / Used and Unused, at their effective rate);
+    2. committed spend (``current.committed_usd_per_hour``, per term) buys the rest at
+       ``on_demand x (1 - catalog.<family>.committed_discount[term])``, largest discount first, the way
+       AWS applies savings plans; the part not consumed in the hour is Committed / Unused (family
+       ``(any)``);
+    3. what is left runs on demand at the catalog's ``on_demand_usd_per_gpu_hour`` (Standard).
+
+    Missing hours (NaN) are not priced. Spot is not assumed: history says nothing about interruptibility.
+
+    Parameters
+    ----------
+    sc
+        The scenario (catalog prices, current commitments).
+    family_history
+        ``history`` rows whose ``series_id`` is a family slug, ``gpus`` [GPUs] per hour.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The ``billing`` table: ``gpu_hours`` [GPU-hours], ``effective_cost_usd`` and ``list_cost_usd``
+        [USD] per hour, family, pricing category and commitment status.
+    """
+    from scenarios.readers._billing import BILLING_COLUMNS, aggregate_billing, empty_billing
+
+    h = family_history[family_history["series_id"].isin(sc.families)].dropna(subset=["gpus"])
+    if h.empty:
+        return empty_billing()
+    wide = h.pivot(index="timestamp", columns="series_id", values="gpus").fillna(0.0)
+    times = wide.index
+    remaining = {f: wide[f].to_numpy(dtype=float).copy() for f in wide.columns}
+    frames: list[pd.DataFrame] = []
+
+    def emit(family: str, cat: str, status: str | None, gpu_hours: np.ndarray, eff: np.ndarray,
+             lst: np.ndarray) -> None:
+        frames.append(pd.DataFrame({
+            "timestamp": times, "family": family, "team": pd.NA, "project": pd.NA,
+            "region": sc.catalog[family].region if family in sc.catalog else pd.NA,
+            "instance_type": (sc.catalog[family].instance_type or pd.NA) if family in sc.catalog else pd.NA,
+            "gpu_hours": gpu_hours, "pricing_category": cat, "commitment_status": status,
+            "effective_cost_usd": eff, "list_cost_usd": lst}))
+
+    for f, d in remaining.items():
+        od = sc.catalog[f].on_demand_usd_per_gpu_hour
+        held = [r for r in sc.current.reserved if r.family == f]
+        gpus = float(sum(r.gpus for r in held))
+        if gpus > 0:
+            rate = sum(r.gpus * r.usd_per_gpu_hour for r in held) / gpus
+            used = np.minimum(d, gpus)
+            emit(f, "Committed", "Used", used, used * rate, used * od)
+            emit(f, "Committed", "Unused", gpus - used, (gpus - used) * rate, np.zeros(len(d)))
+            d -= used
+    for term, usd_per_hour in sorted(sc.current.committed_usd_per_hour.items()):
+        if usd_per_hour <= 0:
+            continue
+        left = np.full(len(times), float(usd_per_hour))
+        order = sorted((f for f in remaining if term in sc.catalog[f].committed_discount),
+                       key=lambda f: -sc.catalog[f].committed_discount[term])
+        for f in order:
+            od = sc.catalog[f].on_demand_usd_per_gpu_hour
+            rate = od * (1.0 - sc.catalog[f].committed_discount[term])
+            covered = np.minimum(remaining[f], left / rate)
+            emit(f, "Committed", "Used", covered, covered * rate, covered * od)
+            left -= covered * rate
+            remaining[f] -= covered
+        frames.append(pd.DataFrame({
+            "timestamp": times, "family": ANY_FAMILY, "team": pd.NA, "project": pd.NA, "region": pd.NA,
+            "instance_type": f"committed spend {term}", "gpu_hours": 0.0, "pricing_category": "Committed",
+            "commitment_status": "Unused", "effective_cost_usd": left, "list_cost_usd": 0.0}))
+    for f, d in remaining.items():
+        od = sc.catalog[f].on_demand_usd_per_gpu_hour
+        emit(f, "Standard", None, d, d * od, d * od)
+    rows = pd.concat(frames, ignore_index=True)
+    rows = rows[(rows["gpu_hours"] > 0) | (rows["effective_cost_usd"] > 0)]
+    return aggregate_billing(rows)[BILLING_COLUMNS]

@@ -11,7 +11,7 @@ import pytest
 from scenarios import load_scenario
 from scenarios.bundled import resolve_path
 from scenarios.errors import InputError
-from scenarios.history import HistoryData, load_history
+from scenarios.history import HistoryData, load_history, price_usage
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -107,3 +107,56 @@ def test_billing_hours_without_rows_are_zero_not_missing(tmp_path: Path) -> None
     toml.write_text(f'extends = "default"\n[demand]\nhistory = "{path}"\nformat = "focus"\n', encoding="utf-8")
     h = load_history(load_scenario(toml))
     assert h.family_history()["gpus"].tolist() == [8.0, 0.0, 8.0]
+
+
+def test_price_usage_applies_reservations_then_committed_spend_then_on_demand(tmp_path: Path) -> None:
+    toml = tmp_path / "p.toml"
+    toml.write_text("""
+name = "p"
+[catalog.a100]
+on_demand_usd_per_gpu_hour = 2.0
+committed_discount = { 1y = 0.25 }
+[catalog.h100]
+on_demand_usd_per_gpu_hour = 4.0
+committed_discount = { 1y = 0.5 }
+[demand]
+history = "unused.csv"
+[[current.reserved]]
+family = "a100"
+term_years = 1
+gpus = 4
+usd_per_gpu_hour = 1.2
+[current]
+committed_usd_per_hour = { 1y = 3.0 }
+""", encoding="utf-8")
+    sc = load_scenario(toml)
+    t = pd.to_datetime(["2026-01-01T00:00Z", "2026-01-01T01:00Z"], utc=True)
+    hist = pd.DataFrame({"series_id": ["a100", "a100", "h100", "h100"], "timestamp": [*t, *t],
+                         "gpus": [6.0, 2.0, 1.0, 0.0]})
+    b = price_usage(sc, hist)
+    g = b.fillna({"commitment_status": "-"}).groupby(["pricing_category", "commitment_status"])[
+        ["gpu_hours", "effective_cost_usd"]].sum()
+    # hour 0: 4 reserved a100 used; 3 USD/h buys h100 at 2.0 (1 GPU, 2 USD) then a100 at 1.5 (2/3 GPU, 1 USD);
+    #         1 1/3 a100 on demand. hour 1: 2 of 4 reserved used, 2 idle; the 3 USD/h commitment idles.
+    assert g.loc[("Committed", "Used"), "gpu_hours"] == pytest.approx(4 + 1 + 2 / 3 + 2)
+    assert g.loc[("Committed", "Used"), "effective_cost_usd"] == pytest.approx(4.8 + 2.0 + 1.0 + 2.4)
+    assert g.loc[("Committed", "Unused"), "gpu_hours"] == pytest.approx(2.0)
+    assert g.loc[("Committed", "Unused"), "effective_cost_usd"] == pytest.approx(2.4 + 3.0)
+    assert g.loc[("Standard", "-"), "gpu_hours"] == pytest.approx(4 / 3)
+    assert g.loc[("Standard", "-"), "effective_cost_usd"] == pytest.approx(8 / 3)
+    # what is paid = reservations in full + commitment in full + on-demand remainder
+    assert b["effective_cost_usd"].sum() == pytest.approx(4 * 1.2 * 2 + 3.0 * 2 + 8 / 3)
+    # GPU-hours used are conserved
+    used = b[b["commitment_status"].fillna("") != "Unused"]["gpu_hours"].sum()
+    assert used == pytest.approx(6 + 2 + 1 + 0)
+
+
+def test_price_usage_without_commitments_is_list_price() -> None:
+    sc = load_scenario("default")
+    h = load_history(sc)
+    b = price_usage(sc, h.family_history())
+    assert set(b["pricing_category"]) == {"Standard"}
+    fam = h.family_history().groupby("series_id")["gpus"].sum()
+    for f in sc.families:
+        got = b.loc[b["family"] == f, "effective_cost_usd"].sum()
+        assert got == pytest.approx(fam[f] * sc.catalog[f].on_demand_usd_per_gpu_hour)
