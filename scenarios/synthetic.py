@@ -770,8 +770,9 @@ def focus_export(usage: pd.DataFrame, sc: Scenario, seed: int = 0, *, spot_share
                 price = np.full(n_h, od)
             usage_rows(f, spot, price, PricingCategory="Dynamic")
         usage_rows(f, remaining[f], od, PricingCategory="Standard")
-    gpu_usage = pd.concat([r for r in rows if not r.empty and (r["ChargeCategory"] == "Usage").all()],
-                          ignore_index=True)
+    usage_parts = [r for r in rows if not r.empty and (r["ChargeCategory"] == "Usage").all()]
+    gpu_usage = (pd.concat(usage_parts, ignore_index=True) if usage_parts
+                 else pd.DataFrame({"BillingPeriodStart": pd.DatetimeIndex([], tz="UTC"), "BilledCost": []}))
     rows.append(_extras(hours, gpu_usage, seed, inst))
     out = pd.concat([r for r in rows if not r.empty], ignore_index=True)
     out = out.reindex(columns=FOCUS_COLUMNS)

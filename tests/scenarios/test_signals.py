@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scenarios import InputError, load_scenario
 from scenarios.loader import validate_dict
@@ -269,3 +271,16 @@ def test_zero_volatility_gives_the_flat_level() -> None:
 def test_naive_plan_start_is_refused() -> None:
     with pytest.raises(InputError, match="time zone"):
         load_signals(load_scenario("small"), pd.Timestamp("2026-01-01"), 24)
+
+
+@settings(max_examples=25, deadline=None)
+@given(start_h=st.integers(min_value=-20 * 8760, max_value=30 * 8760), hours=st.integers(1, 9000))
+def test_mapping_keeps_weekday_and_hour_for_any_window(start_h: int, hours: int) -> None:
+    s = _year_series(2023)
+    start = pd.Timestamp("2023-01-01", tz="UTC") + pd.Timedelta(hours=start_h)
+    out, note = map_to_window(s, start, hours)
+    assert len(out) == hours and out.index[0] == start
+    src = s.index[out.to_numpy().astype(int)]
+    assert (src.day_of_week == out.index.day_of_week).all() and (src.hour == out.index.hour).all()
+    inside = s.index[0] <= start and start + pd.Timedelta(hours=hours - 1) <= s.index[-1]
+    assert (note is None) == inside

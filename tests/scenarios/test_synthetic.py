@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scenarios import InputError, load_scenario
 from scenarios.loader import validate_dict
@@ -270,3 +272,47 @@ def test_export_refuses_unknown_families_and_naive_times() -> None:
     naive["timestamp"] = naive["timestamp"].dt.tz_localize(None)
     with pytest.raises(InputError, match="tz-aware"):
         focus_export(naive, sc)
+
+
+def test_de_carbon_peaks_in_the_evening_and_dips_at_midday_like_the_real_series() -> None:
+    # Real DE-LU 2023 (Electricity Maps, LCA): mean profile peaks at 20:00 and bottoms at 13:00 Berlin time.
+    c = pd.concat([carbon_series(YEAR, "de", 380.0, seed=s) for s in (1, 2, 3)])
+    by_hour = c.groupby(c.index.tz_convert("Europe/Berlin").hour).mean()
+    assert 18 <= int(by_hour.idxmax()) <= 21
+    assert 12 <= int(by_hour.idxmin()) <= 14
+
+
+@settings(max_examples=20, deadline=None)
+@given(n=st.integers(1, 300), span=st.floats(0.5, 30.0), slack=st.floats(0.0, 100.0),
+       lo=st.floats(0.01, 2.0), hi=st.floats(2.0, 500.0), flex=st.floats(0.0, 1.0), seed=st.integers(0, 10**6))
+def test_generated_jobs_respect_their_settings(n: int, span: float, slack: float, lo: float, hi: float,
+                                               flex: float, seed: int) -> None:
+    gen = JobGenerator(n_jobs=n, span_days=span, deadline_slack_hours=slack, min_runtime_hours=lo,  # type: ignore[call-arg]
+                       max_runtime_hours=hi, flexible_share=flex, seed=seed)
+    jobs = generate_jobs(gen, T0, {"a100": 1.0, "h100": 3.0})
+    assert len(jobs) == n and jobs["job_id"].is_unique
+    assert jobs["submit_time"].min() >= T0 and jobs["submit_time"].max() <= T0 + pd.Timedelta(days=span)
+    assert jobs["duration_hours"].between(lo, hi).all()
+    assert set(jobs["gpus"]) <= set(gen.gpus_per_job) and set(jobs["family"]) <= {"a100", "h100"}
+    window_h = (jobs["deadline"] - jobs["submit_time"]) / pd.Timedelta(hours=1)
+    assert (window_h >= jobs["duration_hours"]).all()
+
+
+@settings(max_examples=15, deadline=None)
+@given(gpus=st.lists(st.floats(0.0, 200.0), min_size=1, max_size=30), reserved=st.floats(0.0, 100.0),
+       sp=st.floats(0.0, 300.0), share=st.floats(0.0, 1.0))
+def test_export_conserves_gpu_hours_and_reserved_capacity(gpus: list[float], reserved: float, sp: float,
+                                                          share: float) -> None:
+    sc = _with_commitments([{"family": "a100", "term_years": 1, "gpus": reserved, "usd_per_gpu_hour": 1.74}],
+                           {"1y": sp})
+    bill = focus_export(_usage(gpus), sc, spot_share=share)
+    usage = bill[(bill["ChargeCategory"] == "Usage") & bill["x_UsageType"].fillna("").str.contains(
+        r"(?:Box|Spot)Usage:p4d", regex=True)]
+    used = usage[usage["CommitmentDiscountStatus"].fillna("") != "Unused"]
+    assert used["ConsumedQuantity"].sum() * 8 == pytest.approx(sum(gpus), abs=1e-6)
+    ri = usage[usage["CommitmentDiscountType"] == "Reserved Instance"]
+    ri_hours = ri["ConsumedQuantity"].fillna(0).sum() + ri["PricingQuantity"][ri["ConsumedQuantity"].isna()].sum()
+    assert ri_hours * 8 == pytest.approx(reserved * len(gpus), abs=1e-6)
+    spot = usage[usage["PricingCategory"] == "Dynamic"]
+    assert (spot.groupby("ChargePeriodStart")["ConsumedQuantity"].sum() * 8 <= 48 + 1e-9).all()
+    assert (bill.loc[bill["ChargeCategory"] == "Usage", "EffectiveCost"] >= 0).all()
