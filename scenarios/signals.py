@@ -558,6 +558,8 @@ def load_signals(sc: Scenario, start: pd.Timestamp, hours: int) -> tuple[pd.Data
             if file is not None:
                 path = sc.resolve(file)
                 frame = read_carbon(path, tz=rs.tz) if kind == "carbon" else read_price(path, tz=rs.tz)
+                if frame["region"].nunique() > 1 and (frame["region"] == name).any():
+                    frame = frame[frame["region"] == name]  # a contract file with several regions
                 if frame["region"].nunique() > 1:
                     raise InputError(f"holds several regions {sorted(frame['region'].unique())}", file=path,
                                      column="region",

@@ -284,3 +284,32 @@ def test_mapping_keeps_weekday_and_hour_for_any_window(start_h: int, hours: int)
     assert (src.day_of_week == out.index.day_of_week).all() and (src.hour == out.index.hour).all()
     inside = s.index[0] <= start and start + pd.Timedelta(hours=hours - 1) <= s.index[-1]
     assert (note is None) == inside
+
+
+def test_contract_file_with_several_regions_gives_each_region_its_rows(tmp_path: Path) -> None:
+    idx = pd.date_range(T0, periods=48, freq="h")
+    pd.DataFrame({
+        "region": ["us-east"] * 48 + ["elsewhere"] * 48,
+        "timestamp": list(idx.strftime("%Y-%m-%dT%H:%M:%SZ")) * 2,
+        "gco2_per_kwh": [100.0] * 48 + [900.0] * 48,
+    }).to_csv(tmp_path / "ci.csv", index=False)
+    carbon, _ = load_signals(_with_files(tmp_path, "ci.csv", None), T0, 48)
+    assert (carbon.loc[carbon["region"] == "us-east", "gco2_per_kwh"] == 100.0).all()
+    assert not any("mapped" in n for n in carbon.attrs["notes"])
+
+
+@needs_shared
+@pytest.mark.shared_data
+def test_real_2023_files_drive_a_2026_plan_by_position_in_the_year(tmp_path: Path) -> None:
+    ci_file = SHARED / "carbon_intensity" / "DE-LU_2023_hourly.csv.gz"
+    price_file = SHARED / "electricity_prices" / "DE-LU_electricity_prices_2023.csv.gz"
+    sc = _with_files(tmp_path, str(ci_file), str(price_file))
+    carbon, price = load_signals(sc, T0, 24 * 7)
+    east = carbon[carbon["region"] == "us-east"].reset_index(drop=True)
+    real = read_carbon(ci_file).set_index("timestamp")["gco2_per_kwh"]
+    note = next(n for n in carbon.attrs["notes"] if "mapped by position in the year" in n)
+    weeks = int(note.split("hour t - ")[1].split(" weeks")[0])
+    src = pd.DatetimeIndex(east["timestamp"]) - pd.Timedelta(weeks=weeks)
+    np.testing.assert_allclose(east["gco2_per_kwh"].to_numpy(), real.loc[src].to_numpy())
+    assert abs(src[0].day_of_year - T0.day_of_year) <= 4 and src[0].year == 2023
+    assert any("mapped by position in the year" in n for n in price.attrs["notes"])
