@@ -332,5 +332,6 @@ def _ratio(a: pd.Series, b: pd.Series) -> pd.Series:
     den = b.to_numpy(dtype=float)
     res = np.full(len(num), np.nan)
     ok = den > 0
-    res[ok] = num[ok] / den[ok]
+    with np.errstate(over="ignore"):   # a denormal denominator gives inf, not a warning
+        res[ok] = num[ok] / den[ok]
     return pd.Series(res, index=a.index)

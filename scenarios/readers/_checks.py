@@ -413,7 +413,8 @@ def check_units(df: pd.DataFrame, column: str, *, file: str, allowed: Iterable[s
     other = (text.notna() & (text != "") & (text != first)).to_numpy(dtype=bool, na_value=False)
     if other.any():
         i = int(np.flatnonzero(other)[0])
-        raise InputError(f"mixed {what}s: '{text.iloc[i]}' here, '{first}' on earlier rows", file=file,
+        plural = "currencies" if what == "currency" else f"{what}s"
+        raise InputError(f"mixed {plural}: '{text.iloc[i]}' here, '{first}' on earlier rows", file=file,
                          row=int(rows[i]), column=column,
                          fix=f"split the file by {column}, or convert to one {what} before reading")
     if allowed is not None and first.lower() not in {a.lower() for a in allowed}:
