@@ -118,3 +118,21 @@ def test_bad_usage_gives_one_line_naming_file_row_column(write: Write, text: str
     assert line.startswith(path)
     assert where in line
     assert what in line
+
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "helios_earth"
+
+
+@pytest.mark.shared_data
+def test_minutely_helios_resampled_equals_the_published_hourly_means() -> None:
+    raw = SHARED / "raw_vc_minutely" / "Earth_vc3sl_cluster_sequence_vc.csv.gz"
+    hourly = SHARED / "derived_earth_vc_hourly_gpu_demand.csv"
+    if not raw.is_file() or not hourly.is_file():
+        pytest.skip("../shared/data/helios_earth is absent (a fresh clone has no shared data)")
+    res = read_usage(raw, tz="Asia/Shanghai", columns={"timestamp": "time", "gpus": "running_gpu_num"})
+    ref = pd.read_csv(hourly)
+    ref = ref[ref["vc"] == "vc3sl"]
+    assert any("resampled 44,640 rows" in n for n in res.notes)
+    assert len(res.frame) == len(ref) == 744
+    # the published hourly file is the mean of the minutes, rounded to 3 decimals
+    assert res.frame["gpus"].to_numpy() == pytest.approx(ref["running_gpu_mean"].to_numpy(), abs=6e-4)
