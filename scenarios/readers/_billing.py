@@ -90,15 +90,16 @@ def locate_instances(df: pd.DataFrame, candidates: Sequence[str]) -> tuple[pd.Da
         if col not in df.columns or not todo.any():
             continue
         values = df[col].astype("string").fillna("").to_numpy(dtype=object)
-        hits = 0
-        for i in np.flatnonzero(todo):
-            res = find_instance(str(values[i]))
-            if res is not None:
-                itype[i], fam[i], gpi[i] = res
-                todo[i] = False
-                hits += 1
-        if hits:
-            used[col] = hits
+        idx = np.flatnonzero(todo)
+        codes, uniques = pd.factorize(values[idx])
+        found_u = [find_instance(str(u)) for u in uniques]
+        hit_u = np.array([r is not None for r in found_u], dtype=bool)
+        hit = hit_u[codes] if len(codes) else np.zeros(0, dtype=bool)
+        for i, c in zip(idx[hit], codes[hit], strict=True):
+            itype[i], fam[i], gpi[i] = found_u[c]
+        todo[idx[hit]] = False
+        if hit.any():
+            used[col] = int(hit.sum())
     found = pd.DataFrame({"instance_type": itype, "family": fam, "gpus_per_instance": gpi}, index=df.index)
     return found, used
 
@@ -217,7 +218,7 @@ def spread_hours(df: pd.DataFrame, start: pd.Series, end: pd.Series | None, amou
         n = np.maximum(span.fillna(1).to_numpy(dtype=float), 1).astype(np.int64)
     multi = int((n > 1).sum())
     out = df.loc[df.index.repeat(n)].copy()
-    offs = np.concatenate([np.arange(k) for k in n]) if len(n) else np.array([], dtype=np.int64)
+    offs = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
     hours = pd.DatetimeIndex(h0.loc[df.index.repeat(n)]) + pd.to_timedelta(offs, unit="h")
     out["timestamp"] = pd.DatetimeIndex(hours).tz_convert("UTC").as_unit("ns")
     div = np.repeat(n, n).astype(float)

@@ -226,12 +226,13 @@ def check_tz(tz: str | None, *, file: str | None = None) -> str | None:
 
 
 def parse_time(df: pd.DataFrame, column: str, *, file: str, tz: str | None, allow_na: bool = False,
-               what: str = "time") -> pd.Series:
+               what: str = "time", notes: list[str] | None = None) -> pd.Series:
     """Parse one time column to tz-aware UTC (``datetime64[ns, UTC]``).
 
     Strings must be ISO 8601. With a UTC offset or ``Z`` they are converted to UTC; without one they are
     refused unless ``tz`` names their zone. A column must not mix both. Times that do not exist or are
-    ambiguous in ``tz`` (daylight-saving changes) are refused by row.
+    ambiguous in ``tz`` (daylight-saving changes) are refused by row. When naive times were read in
+    ``tz``, a line saying so is appended to ``notes``.
 
     Raises
     ------
@@ -253,6 +254,7 @@ def parse_time(df: pd.DataFrame, column: str, *, file: str, tz: str | None, allo
             raise InputError(f"{what} has no time zone", file=file, row=int(rows[i]), column=column,
                              fix="store timezone-aware times, or state the zone with --tz / tz=")
         out = _localize(s, s, tz, file=file, column=column, rows=rows)
+        _note_tz(notes, column, tz)
     else:
         text = s.astype("string").str.strip()
         filled = ~blank
@@ -274,15 +276,23 @@ def parse_time(df: pd.DataFrame, column: str, *, file: str, tz: str | None, allo
                              column=column,
                              fix="add a UTC offset (e.g. 2026-01-01T00:00:00+08:00) or state the zone "
                                  "with --tz / tz= (e.g. --tz Asia/Shanghai)")
-        if naive.any():
+        if naive.any() and tz is not None:
             parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
             _first_unparsed(parsed, filled, text, rows, file=file, column=column, what=what)
-            out = _localize(parsed, text, tz, file=file, column=column, rows=rows)  # type: ignore[arg-type]
+            out = _localize(parsed, text, tz, file=file, column=column, rows=rows)
+            _note_tz(notes, column, tz)
         else:
             parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
             _first_unparsed(parsed, filled, text, rows, file=file, column=column, what=what)
             out = parsed
     return out.dt.as_unit("ns")
+
+
+def _note_tz(notes: list[str] | None, column: str, tz: str) -> None:
+    if notes is not None:
+        line = f"naive times in {column} read as {tz} and converted to UTC"
+        if line not in notes:
+            notes.append(line)
 
 
 def _first_unparsed(parsed: pd.Series, filled: np.ndarray, text: pd.Series, rows: np.ndarray, *, file: str,

@@ -242,8 +242,8 @@ def read_cur(path: str | Path, *, tz: str | None = None,
             if "pricing_term" in k.columns else ut[keep].str.contains("spotusage", regex=False).to_numpy(dtype=bool))
     pricing = np.where(is_ri_use | is_sp_use | is_ri_fee | is_sp_fee, "Committed",
                        np.where(spot, "Dynamic", "Standard"))
-    start = parse_time(k, "line_item_usage_start_date", file=file, tz=tz)
-    end = parse_time(k, "line_item_usage_end_date", file=file, tz=tz) if "line_item_usage_end_date" in k else None
+    start = parse_time(k, "line_item_usage_start_date", file=file, tz=tz, notes=notes)
+    end = parse_time(k, "line_item_usage_end_date", file=file, tz=tz, notes=notes) if "line_item_usage_end_date" in k else None
     if end is None:
         notes.append("no line_item_usage_end_date: every row taken as one hour")
     region_col = next((c for c in ("product_region_code", "product_region") if c in k.columns), None)

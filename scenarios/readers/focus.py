@@ -189,8 +189,8 @@ def read_focus(path: str | Path, *, tz: str | None = None,
         else:
             notes.append("no PricingQuantity: unused commitment rows carry cost but no GPU-hours")
 
-    start = parse_time(k, "ChargePeriodStart", file=file, tz=tz)
-    end = parse_time(k, "ChargePeriodEnd", file=file, tz=tz) if "ChargePeriodEnd" in k else None
+    start = parse_time(k, "ChargePeriodStart", file=file, tz=tz, notes=notes)
+    end = parse_time(k, "ChargePeriodEnd", file=file, tz=tz, notes=notes) if "ChargePeriodEnd" in k else None
     if end is None:
         notes.append("no ChargePeriodEnd: every row taken as one hour")
     region_col = next((c for c in ("RegionId", "RegionName", "Region") if c in k.columns), None)

@@ -78,12 +78,10 @@ def read_history(path: str | Path, *, tz: str | None = None) -> tuple[pd.DataFra
         hint = "if the file holds several series, add a series_id column"
     work = pd.DataFrame({
         "series_id": sid,
-        "timestamp": parse_time(df, "timestamp", file=file, tz=tz),
+        "timestamp": parse_time(df, "timestamp", file=file, tz=tz, notes=notes),
         "gpus": parse_number(df, "gpus", file=file, unit="GPUs", allow_na=True),
         "_row": df["_row"],
     })
-    if tz is not None:
-        notes.append(f"naive times read as {tz} and converted to UTC")
     hourly, more = to_hourly(work, ["series_id"], "gpus", file=file, hint=hint)
     notes += more
     out, n_filled = fill_hours(hourly, ["series_id"], "gpus")

@@ -93,13 +93,11 @@ def read_trace(path: str | Path, *, tz: str | None = None, columns: Mapping[str,
     skipped: dict[str, int] = {}
     if ignored:
         notes.append(f"ignored columns: {', '.join(ignored)}")
-    if tz is not None:
-        notes.append(f"naive times read as {tz} and converted to UTC")
 
-    start = parse_time(df, "start_time", file=file, tz=tz, allow_na=dur_col is not None) \
+    start = parse_time(df, "start_time", file=file, tz=tz, notes=notes, allow_na=dur_col is not None) \
         if "start_time" in present else None
     if "submit_time" in present:
-        submit = parse_time(df, "submit_time", file=file, tz=tz)
+        submit = parse_time(df, "submit_time", file=file, tz=tz, notes=notes)
     else:
         assert start is not None
         submit = start
@@ -114,7 +112,7 @@ def read_trace(path: str | Path, *, tz: str | None = None, columns: Mapping[str,
             notes.append(f"{dur_col} used; start_time/end_time only checked")
     else:
         assert start is not None
-        end = parse_time(df, "end_time", file=file, tz=tz)
+        end = parse_time(df, "end_time", file=file, tz=tz, notes=notes)
         dur = (end - start).dt.total_seconds() / 3600.0
         back = (dur < 0).to_numpy(dtype=bool)
         if back.any():
@@ -149,7 +147,7 @@ def read_trace(path: str | Path, *, tz: str | None = None, columns: Mapping[str,
         "duration_hours": dur,
         "family": parse_text(df, "family", file=file) if "family" in present else _na_text(df),
         "team": parse_text(df, "team", file=file) if "team" in present else _na_text(df),
-        "deadline": (parse_time(df, "deadline", file=file, tz=tz, allow_na=True, what="deadline")
+        "deadline": (parse_time(df, "deadline", file=file, tz=tz, notes=notes, allow_na=True, what="deadline")
                      if "deadline" in present else pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, UTC]")),
         "preemptible": (parse_bool(df, "preemptible", file=file, default=True)
                         if "preemptible" in present else pd.Series(True, index=df.index)),

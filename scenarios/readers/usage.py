@@ -79,11 +79,9 @@ def read_usage(path: str | Path, *, tz: str | None = None, columns: Mapping[str,
         notes.append("columns renamed: " + ", ".join(f"{src} -> {dst}" for dst, src in columns.items()))
     keys = [k for k in USAGE_KEYS if k in df.columns]
     work = pd.DataFrame({k: parse_text(df, k, file=file) for k in keys})
-    work["timestamp"] = parse_time(df, "timestamp", file=file, tz=tz)
+    work["timestamp"] = parse_time(df, "timestamp", file=file, tz=tz, notes=notes)
     work["gpus"] = parse_number(df, "gpus", file=file, unit="GPUs", allow_na=True)
     work["_row"] = df["_row"]
-    if tz is not None:
-        notes.append(f"naive times read as {tz} and converted to UTC")
     hourly, more = to_hourly(work, keys, "gpus", file=file,
                              hint="add a key column (team, family, ...) if rows belong to different series")
     notes += more
