@@ -684,7 +684,8 @@ def focus_export(usage: pd.DataFrame, sc: Scenario, seed: int = 0, *, spot_share
     >>> usage = pd.DataFrame({"timestamp": pd.date_range("2026-01-01", periods=3, freq="h", tz="UTC"),
     ...                       "family": "a100", "team": "research", "gpus": [8.0, 16.0, 4.0]})
     >>> bill = focus_export(usage, load_scenario("small"))
-    >>> round(float(bill.loc[bill["ChargeCategory"] == "Usage", "ListCost"].sum()), 2)  # 28 GPU-h x 2.744705
+    >>> gpu = bill["x_UsageType"].str.contains("Usage:p4d", na=False)
+    >>> round(float(bill.loc[gpu, "ListCost"].sum()), 2)  # 28 GPU-hours x 2.744705 USD on-demand
     76.85
     """
     u = _check_usage(usage, sc)

@@ -26,11 +26,32 @@ JOB_COLUMNS = ["job_id", "submit_time", "gpus", "duration_hours", "family", "tea
                "checkpoint_interval_hours", "priority"]
 
 
-def plan_start(sc: Scenario, start: pd.Timestamp | None = None) -> pd.Timestamp | None:
-    """The plan start: ``sc.start`` if set, else ``start`` (both tz-aware), as a UTC timestamp or None."""
+def plan_start(sc: Scenario, start: pd.Timestamp | None = None) -> pd.Timestamp:
+    """Hour 0 of the plan: ``sc.start`` if set, else ``start``, else the hour after the demand history ends.
+
+    Parameters
+    ----------
+    sc
+        The scenario.
+    start
+        Plan start used when ``sc.start`` is not set (tz-aware).
+
+    Returns
+    -------
+    pandas.Timestamp
+        The start in UTC.
+
+    Raises
+    ------
+    InputError
+        A naive ``start``, or (when the history is needed) any problem reading the demand history.
+    """
     t = sc.start if sc.start is not None else start
     if t is None:
-        return None
+        from scenarios.history import load_history  # lazy: only needed for the default
+
+        history = load_history(sc).history
+        return pd.Timestamp(history["timestamp"].max()).tz_convert("UTC") + pd.Timedelta(hours=1)
     ts = pd.Timestamp(t)
     if ts.tzinfo is None:
         raise InputError(f"plan start {ts} has no time zone", column="start",
@@ -41,9 +62,11 @@ def plan_start(sc: Scenario, start: pd.Timestamp | None = None) -> pd.Timestamp 
 def load_jobs(sc: Scenario, start: pd.Timestamp | None = None) -> pd.DataFrame:
     """The scenario's jobs, starting at the plan start.
 
-    With ``sc.workload.trace`` the trace is read by :func:`scenarios.readers.read_trace` (``tz`` from
-    ``sc.workload.tz``) and, when a plan start is known, every time in it (submissions and deadlines) is
-    shifted by one offset so the first submission's hour becomes the plan start; relative timing is kept.
+    The plan start is ``sc.start``, else ``start``, else the hour after the demand history ends
+    (:func:`plan_start`).  With ``sc.workload.trace`` the trace is read by
+    :func:`scenarios.readers.read_trace` (``tz`` from ``sc.workload.tz``) and every time in it (submissions
+    and deadlines) is shifted by one offset so the first submission's hour becomes the plan start; relative
+    timing is kept.
     Without a trace, jobs come from the SYNTHETIC generator :func:`scenarios.synthetic.generate_jobs`
     (``sc.workload.generator``), submitted from the plan start on.
 
@@ -65,11 +88,13 @@ def load_jobs(sc: Scenario, start: pd.Timestamp | None = None) -> pd.DataFrame:
     Raises
     ------
     InputError
-        A generated workload without any plan start; a trace naming a family missing from the catalog.
+        A naive start; a trace naming a family missing from the catalog; bad trace or history files.
     """
-    t0 = plan_start(sc, start)
-    default_family = sc.workload.family or sc.families[0]
     notes: list[str] = []
+    t0 = plan_start(sc, start)
+    if sc.start is None and start is None:
+        notes.append(f"plan start: the hour after the demand history ends, {t0:%Y-%m-%d %H:%M} UTC")
+    default_family = sc.workload.family or sc.families[0]
     wl = sc.workload
     if wl.trace is not None:
         from scenarios.readers import read_trace  # lazy: readers are optional for generated workloads
@@ -83,7 +108,7 @@ def load_jobs(sc: Scenario, start: pd.Timestamp | None = None) -> pd.DataFrame:
             notes.append(f"{path}: skipped " + ", ".join(f"{v:,} {k}" for k, v in skipped.items()))
         jobs = _complete(jobs, default_family, file=path)
         _check_families(jobs, sc, file=path)
-        if t0 is not None and len(jobs):
+        if len(jobs):
             first = jobs["submit_time"].min().floor("h")
             shift = t0 - first
             if shift != pd.Timedelta(0):
@@ -93,9 +118,6 @@ def load_jobs(sc: Scenario, start: pd.Timestamp | None = None) -> pd.DataFrame:
                              f"{first:%Y-%m-%d %H:%M} UTC becomes the plan start {t0:%Y-%m-%d %H:%M} UTC")
         source = path
     else:
-        if t0 is None:
-            raise InputError("a generated workload needs a plan start", column="start",
-                             fix="set start = 2026-01-01T00:00:00Z in the scenario, or pass start=")
         jobs = generate_jobs(wl.generator, t0, [default_family], seed=wl.generator.seed)
         g = wl.generator
         source = (f"SYNTHETIC generator: {g.n_jobs} jobs over {g.span_days:g} days, Philly runtimes "

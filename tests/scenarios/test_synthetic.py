@@ -316,3 +316,12 @@ def test_export_conserves_gpu_hours_and_reserved_capacity(gpus: list[float], res
     spot = usage[usage["PricingCategory"] == "Dynamic"]
     assert (spot.groupby("ChargePeriodStart")["ConsumedQuantity"].sum() * 8 <= 48 + 1e-9).all()
     assert (bill.loc[bill["ChargeCategory"] == "Usage", "EffectiveCost"] >= 0).all()
+
+
+@pytest.mark.parametrize("module", ["scenarios.synthetic", "scenarios.signals", "scenarios.workload"])
+def test_docstring_examples_run(module: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted > 0

@@ -41,9 +41,19 @@ def test_load_jobs_is_deterministic_and_follows_the_generator_seed() -> None:
     assert not np.array_equal(a["duration_hours"].to_numpy(), c["duration_hours"].to_numpy())
 
 
-def test_generated_workload_without_a_start_is_an_input_error() -> None:
-    with pytest.raises(InputError, match="plan start"):
-        load_jobs(load_scenario("small"))
+def test_without_a_start_jobs_begin_the_hour_after_the_history_ends() -> None:
+    sc = load_scenario("small")
+    jobs = load_jobs(sc)
+    # Helios Earth ends at 2020-05-31 23:00 Asia/Shanghai = 15:00 UTC.
+    first_hour = pd.Timestamp("2020-05-31 16:00", tz="UTC")
+    assert jobs["submit_time"].min() >= first_hour
+    assert jobs["submit_time"].max() < first_hour + pd.Timedelta(days=sc.workload.generator.span_days)
+    assert any("history ends" in n for n in jobs.attrs["notes"])
+
+
+def test_naive_start_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="time zone"):
+        load_jobs(load_scenario("small"), start=pd.Timestamp("2026-01-01"))
 
 
 def test_scenario_start_wins_over_the_argument() -> None:
@@ -79,13 +89,13 @@ b,2020-05-01T12:00:00Z,1,1.5,vcMod,
     assert any("shifted every time" in n for n in jobs.attrs["notes"])
 
 
-def test_trace_without_a_start_keeps_its_own_times(write: Callable[[str, str], str]) -> None:
+def test_trace_without_a_start_is_replayed_after_the_history(write: Callable[[str, str], str]) -> None:
     path = write("jobs.csv", """
 submit_time,gpus,duration_hours
-2020-05-01T10:30:00Z,8,5.0
+2019-05-01T10:30:00Z,8,5.0
 """)
     jobs = load_jobs(_trace_scenario(path))  # type: ignore[arg-type]
-    assert jobs["submit_time"].iloc[0] == pd.Timestamp("2020-05-01T10:30:00Z")
+    assert jobs["submit_time"].iloc[0] == pd.Timestamp("2020-05-31T16:30:00Z")
 
 
 def test_trace_with_an_unknown_family_names_the_job(write: Callable[[str, str], str]) -> None:
