@@ -514,7 +514,15 @@ def map_to_window(series: pd.Series, start: pd.Timestamp, hours: int, *, what: s
 # ---------------------------------------------------------------------------------------------------------
 # scenario -> frames
 # ---------------------------------------------------------------------------------------------------------
-def load_signals(sc: Scenario, start: pd.Timestamp, hours: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _start(sc: Scenario, start: pd.Timestamp | None) -> pd.Timestamp:
+    if start is not None:
+        return pd.Timestamp(start)
+    from scenarios.workload import plan_start
+
+    return plan_start(sc)
+
+
+def load_signals(sc: Scenario, start: pd.Timestamp | None, hours: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Carbon and price frames for every region of ``sc.signals.regions`` over ``[start, start + hours)``.
 
     Each region's signals come from its ``carbon_file`` / ``price_file`` (resolved with ``sc.resolve``;
@@ -527,7 +535,8 @@ def load_signals(sc: Scenario, start: pd.Timestamp, hours: int) -> tuple[pd.Data
     sc
         The scenario.
     start
-        First hour of the window (tz-aware, on a whole hour).
+        First hour of the window (tz-aware, on a whole hour); None: the plan start of
+        :func:`scenarios.workload.plan_start` (``sc.start``, else the hour after the history ends).
     hours
         Length of the window [h].
 
@@ -546,7 +555,7 @@ def load_signals(sc: Scenario, start: pd.Timestamp, hours: int) -> tuple[pd.Data
     >>> sorted(carbon["region"].unique())
     ['us-east', 'us-west']
     """
-    idx = _check_window(start, hours)
+    idx = _check_window(_start(sc, start), hours)
     frames: dict[str, list[pd.DataFrame]] = {"carbon": [], "price": []}
     notes: dict[str, list[str]] = {"carbon": [], "price": []}
     sources: dict[str, dict[str, str]] = {"carbon": {}, "price": {}}
@@ -584,7 +593,7 @@ def load_signals(sc: Scenario, start: pd.Timestamp, hours: int) -> tuple[pd.Data
     return carbon, price
 
 
-def load_spot(sc: Scenario, start: pd.Timestamp, hours: int, seed: int | None = None) -> pd.DataFrame:
+def load_spot(sc: Scenario, start: pd.Timestamp | None, hours: int, seed: int | None = None) -> pd.DataFrame:
     """Spot price and availability of every family with a spot offer over ``[start, start + hours)``.
 
     The price is the offer's ``price_file`` (mapped onto the window like the signal files) or the SYNTHETIC
@@ -597,7 +606,7 @@ def load_spot(sc: Scenario, start: pd.Timestamp, hours: int, seed: int | None = 
     sc
         The scenario.
     start
-        First hour (tz-aware, whole hour).
+        First hour (tz-aware, whole hour); None: the plan start (see :func:`load_signals`).
     hours
         Length of the window [h].
     seed
@@ -611,7 +620,7 @@ def load_spot(sc: Scenario, start: pd.Timestamp, hours: int, seed: int | None = 
         columns) when no family has spot.  ``attrs["notes"]`` and ``attrs["sources"]`` as in
         :func:`load_signals`.
     """
-    idx = _check_window(start, hours)
+    idx = _check_window(_start(sc, start), hours)
     seed = sc.simulation.seed if seed is None else int(seed)
     frames, notes, sources = [], [], {}
     for fam, gf in sc.catalog.items():

@@ -313,3 +313,11 @@ def test_real_2023_files_drive_a_2026_plan_by_position_in_the_year(tmp_path: Pat
     np.testing.assert_allclose(east["gco2_per_kwh"].to_numpy(), real.loc[src].to_numpy())
     assert abs(src[0].day_of_year - T0.day_of_year) <= 4 and src[0].year == 2023
     assert any("mapped by position in the year" in n for n in price.attrs["notes"])
+
+
+def test_without_a_start_signals_begin_the_hour_after_the_history_ends() -> None:
+    sc = load_scenario("small")
+    carbon, _ = load_signals(sc, None, 24)
+    spot = load_spot(sc, None, 24)
+    first = pd.Timestamp("2020-05-31 16:00", tz="UTC")  # Helios Earth ends 23:00 Asia/Shanghai
+    assert carbon["timestamp"].min() == first and spot["timestamp"].min() == first
