@@ -321,3 +321,20 @@ def test_without_a_start_signals_begin_the_hour_after_the_history_ends() -> None
     spot = load_spot(sc, None, 24)
     first = pd.Timestamp("2020-05-31 16:00", tz="UTC")  # Helios Earth ends 23:00 Asia/Shanghai
     assert carbon["timestamp"].min() == first and spot["timestamp"].min() == first
+
+
+def test_spot_price_file_is_read_and_mapped_onto_the_window(tmp_path: Path) -> None:
+    idx = pd.date_range("2025-01-06", periods=24 * 14, freq="h", tz="UTC")  # two weeks, starting on a Monday
+    pd.DataFrame({"timestamp": idx.strftime("%Y-%m-%dT%H:%M:%SZ"), "usd_per_gpu_hour": 1.0 + idx.day_of_week / 10}
+                 ).to_csv(tmp_path / "spot.csv", index=False)
+    raw = load_scenario("small").model_dump(mode="json")
+    raw["catalog"]["a100"]["spot"]["price_file"] = "spot.csv"
+    sc = validate_dict(raw, source_dir=str(tmp_path))
+    spot = load_spot(sc, T0, 24 * 21)
+    a100 = spot[spot["family"] == "a100"]
+    # Each day's price encodes its weekday, so the mapping must have kept weekdays.
+    expected = 1.0 + pd.DatetimeIndex(a100["timestamp"]).day_of_week / 10
+    np.testing.assert_allclose(a100["usd_per_gpu_hour"].to_numpy(), expected)
+    assert (a100["available_gpus"] == 48.0).all()
+    assert sc.resolve("spot.csv") == spot.attrs["sources"]["a100"]
+    assert any("wrapped by 2 weeks" in n for n in spot.attrs["notes"])
