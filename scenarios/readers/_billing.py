@@ -121,18 +121,38 @@ def parse_tags(df: pd.DataFrame, column: str, *, file: str,
     if column not in df.columns:
         return pd.DataFrame({k: pd.Series(v, index=df.index, dtype="str") for k, v in out.items()})
     rows = df[ROW].to_numpy() if ROW in df.columns else np.arange(1, len(df) + 1)
-    for i, cell in enumerate(df[column].tolist()):
-        tags = _tag_dict(cell, file=file, row=int(rows[i]), column=column)
-        if not tags:
-            continue
-        norm = {_norm_key(k): v for k, v in tags.items()}
-        for name, wanted in keys.items():
-            for w in wanted:
-                v = norm.get(w.lower())
-                if v not in (None, ""):
-                    out[name][i] = str(v)
-                    break
+    cells = df[column]
+    if isinstance(cells.dtype, pd.StringDtype):
+        # JSON text: parse each distinct value once
+        codes, uniques = pd.factorize(cells.astype("string").fillna(""))
+        first_row = np.full(len(uniques), -1)
+        first_row[codes[::-1]] = np.arange(len(codes))[::-1]
+        picked = [_pick(_tag_dict(u, file=file, row=int(rows[first_row[j]]), column=column), keys)
+                  for j, u in enumerate(uniques)]
+        for name in keys:
+            vals = np.array([p.get(name) for p in picked] + [None], dtype=object)
+            out[name] = vals[codes]
+    else:
+        for i, cell in enumerate(cells.tolist()):
+            got = _pick(_tag_dict(cell, file=file, row=int(rows[i]), column=column), keys)
+            for name, v in got.items():
+                out[name][i] = v
     return pd.DataFrame({k: pd.Series(v, index=df.index, dtype="str") for k, v in out.items()})
+
+
+def _pick(tags: dict[str, Any], keys: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """The first non-empty tag value for each wanted name."""
+    if not tags:
+        return {}
+    norm = {_norm_key(k): v for k, v in tags.items()}
+    got: dict[str, str] = {}
+    for name, wanted in keys.items():
+        for w in wanted:
+            v = norm.get(w.lower())
+            if v not in (None, ""):
+                got[name] = str(v)
+                break
+    return got
 
 
 def _norm_key(k: Any) -> str:

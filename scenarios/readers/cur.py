@@ -75,6 +75,13 @@ _SKIP = {
     "SppDiscount": "discount line (not split by instance type)",
     "Discount": "discount line (not split by instance type)",
 }
+#: Columns the reader looks at (others are dropped right after the header check).
+_USED = {*REQUIRED, *INSTANCE_COLUMNS, "line_item_usage_end_date", "product_region_code", "product_region",
+         "pricing_unit", "pricing_term", "resource_tags", "identity_line_item_id", "identity_time_interval",
+         "reservation_effective_cost", "reservation_unused_quantity", "reservation_unused_recurring_fee",
+         "reservation_unused_amortized_upfront_fee_for_billing_period", "savings_plan_instance_type_family",
+         "savings_plan_savings_plan_effective_cost", "savings_plan_total_commitment_to_date",
+         "savings_plan_used_commitment"}
 #: EC2 usage-type parts that are instance time.
 _INSTANCE_TIME = ("boxusage", "spotusage", "dedicatedusage", "hostusage", "heavyusage", "unusedbox", "unusedded")
 
@@ -114,6 +121,7 @@ def read_cur(path: str | Path, *, tz: str | None = None,
     if "ChargePeriodStart" in df.columns:
         raise InputError("this is a FOCUS export, not CUR", file=file, fix="read it with format = 'focus'")
     require_columns(df, REQUIRED, file=file, what="CUR 2.0", check_misspelt=False)
+    df = df[[c for c in df.columns if c in _USED or c == ROW]]
     notes: list[str] = []
     skipped: dict[str, int] = {}
     check_units(df, "line_item_currency_code", file=file, allowed=["USD"], what="currency")

@@ -97,6 +97,9 @@ def read_focus(path: str | Path, *, tz: str | None = None,
         raise InputError("this is an AWS CUR export, not FOCUS", file=file,
                          fix="read it with format = 'cur' (read_cur)")
     require_columns(df, REQUIRED, file=file, what="FOCUS", check_misspelt=False)
+    used_cols = [*REQUIRED, "ChargePeriodEnd", "ChargeClass", "ConsumedUnit", "PricingQuantity", "PricingUnit",
+                 "RegionId", "RegionName", "Region", "Tags", *INSTANCE_COLUMNS, ROW]
+    df = df[[c for c in used_cols if c in df.columns]]
     notes: list[str] = []
     skipped: dict[str, int] = {}
     check_units(df, "BillingCurrency", file=file, allowed=["USD"], what="currency")
