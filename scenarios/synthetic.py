@@ -433,6 +433,9 @@ def runtime_distribution(min_hours: float, max_hours: float) -> np.ndarray:
     numpy.ndarray
         Sorted runtimes [h]; :func:`generate_jobs` resamples from exactly this array.
     """
+    if max_hours < min_hours:
+        raise InputError(f"max_runtime_hours {max_hours:g} is below min_runtime_hours {min_hours:g}",
+                         column="workload.generator.max_runtime_hours", fix="raise max_runtime_hours")
     r = philly_runtimes_hours()
     kept = r[r >= min_hours]
     if kept.size == 0:
@@ -531,8 +534,10 @@ def generate_jobs(gen: JobGenerator, start: pd.Timestamp, families: Sequence[str
     window = np.where(flexible, duration + slack, duration * factor)
 
     submit = (start + pd.to_timedelta(offsets, unit="h")).round("s")
-    # Rounding the deadline up to the second keeps deadline - submit >= duration exactly.
     deadline = (submit + pd.to_timedelta(window, unit="h")).ceil("s")
+    # Float round-off of hours -> nanoseconds can leave deadline - submit a hair under the runtime: add 1 s.
+    short = np.asarray((deadline - submit) / pd.Timedelta(hours=1), dtype=float) < duration
+    deadline = deadline + pd.to_timedelta(short.astype(np.int64), unit="s")
     width = max(4, len(str(n)))
     return pd.DataFrame({
         "job_id": pd.array([f"job-{i:0{width}d}" for i in range(n)], dtype="string"),

@@ -77,6 +77,11 @@ def test_generated_jobs_are_deterministic_within_span_and_meet_their_deadlines()
     assert abs(jobs["gpus"].mean() - mean) < 4 * sd / np.sqrt(len(jobs))
 
 
+def test_runtime_bounds_that_contradict_each_other_are_refused() -> None:
+    with pytest.raises(InputError, match="below min_runtime_hours"):
+        runtime_distribution(2.0, 1.0)
+
+
 def test_runtime_quantiles_follow_the_filtered_philly_distribution() -> None:
     gen = JobGenerator(n_jobs=4000, seed=3)  # type: ignore[call-arg]
     jobs = generate_jobs(gen, T0, ["a100"])
