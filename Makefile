@@ -23,7 +23,7 @@ $(STAMP): requirements.lock pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/gpuplan plan default --out $(OUT)
+	$(BIN)/gpuplan summary default
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider

@@ -84,13 +84,21 @@ def instance_gpus(instance_type: str) -> tuple[str, float] | None:
     key = instance_type.strip()
     if key in table:
         return table[key]
-    m = re.search(r"([a-z0-9-]+\.[0-9]*[a-z]*(?:large|metal)[a-z0-9-]*)", key)
-    if m and m.group(1) in table:
-        return table[m.group(1)]
+    for token in re.findall(r"[a-z0-9-]+\.[0-9]*x?(?:large|metal)(?:-[0-9a-z]+)?", key.lower()):
+        for cand in (token, token.rsplit("-", 1)[0] if "-" in token.split(".")[-1] else token):
+            if cand in table:
+                return table[cand]
+        # SKU prefixes such as "USE1-" or "ml." stuck to the family name
+        for prefix_cut in (token.split("-", 1)[-1], token.split(".", 1)[-1] if token.startswith("ml.") else token):
+            if prefix_cut in table:
+                return table[prefix_cut]
     return None
 
 
 @cache
 def _type_index() -> dict[str, tuple[str, float]]:
     cat = load_catalog().drop_duplicates("instance_type")
-    return {r.instance_type: (r.family, float(r.gpu_count)) for r in cat.itertuples()}
+    return {
+        str(t): (str(f), float(g))
+        for t, f, g in zip(cat["instance_type"], cat["family"], cat["gpu_count"], strict=True)
+    }
