@@ -1,0 +1,86 @@
+"""Matplotlib figures of the optimizer's tables (no pyplot state: each returns its own Figure)."""
+
+from __future__ import annotations
+
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+
+def _axes(ax: Axes | None, size: tuple[float, float] = (7.0, 4.0)) -> tuple[Figure, Axes]:
+    if ax is not None:
+        fig = ax.get_figure()
+        assert isinstance(fig, Figure)
+        return fig, ax
+    fig = Figure(figsize=size, layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def plot_cost_curve(curve: pd.DataFrame, ax: Axes | None = None, break_even_gpus: float | None = None) -> Figure:
+    """Expected cost against the amount committed, with the 5-95 % band over paths and the recommendation.
+
+    Parameters
+    ----------
+    curve
+        Output of :func:`optimizer.analytics.cost_curve`.
+    ax
+        Axes to draw on; a new figure when None.
+    break_even_gpus
+        Optional commitment level to mark as break-even [GPU-equivalents].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, ax = _axes(ax)
+    x = curve["commitment_gpu_equivalents"]
+    scale = 1e3
+    ax.fill_between(x, curve["p05_usd"] / scale, curve["p95_usd"] / scale, alpha=0.25, label="5-95 % of paths")
+    ax.plot(x, curve["expected_cost_usd"] / scale, lw=2, label="expected cost")
+    rec = curve[curve["is_recommendation"]]
+    if not rec.empty:
+        ax.scatter(rec["commitment_gpu_equivalents"], rec["expected_cost_usd"] / scale, s=60, zorder=3,
+                   color="C3", label="recommendation")
+    if break_even_gpus is not None:
+        ax.axvline(break_even_gpus, ls="--", color="0.4", label="break-even")
+    ax.set_xlabel("reserved + committed [GPU-equivalents]")
+    ax.set_ylabel("cost over the horizon [k USD]")
+    ax.set_title("Cost against commitment")
+    ax.legend(loc="best", fontsize=8)
+    return fig
+
+
+def plot_frontier(frontier: pd.DataFrame, ax: Axes | None = None) -> Figure:
+    """Efficient frontier: expected cost against CVaR of cost, one point per CVaR weight.
+
+    Parameters
+    ----------
+    frontier
+        Output of :func:`optimizer.recommend.efficient_frontier`.
+    ax
+        Axes to draw on; a new figure when None.
+    """
+    fig, ax = _axes(ax)
+    f = frontier.dropna(subset=["expected_cost_usd"])
+    ax.plot(f["cvar_usd"] / 1e3, f["expected_cost_usd"] / 1e3, marker="o")
+    for _, r in f.iterrows():
+        ax.annotate(f"λ={r['risk_weight']:g}", (r["cvar_usd"] / 1e3, r["expected_cost_usd"] / 1e3),
+                    textcoords="offset points", xytext=(4, 4), fontsize=7)
+    alpha = float(f["alpha"].iloc[0]) if "alpha" in f and len(f) else 0.95
+    ax.set_xlabel(f"CVaR {alpha:.0%} of cost [k USD]")
+    ax.set_ylabel("expected cost [k USD]")
+    ax.set_title("Efficient frontier")
+    return fig
+
+
+def plot_pareto(pareto: pd.DataFrame, ax: Axes | None = None) -> Figure:
+    """Carbon against money paid as the carbon price varies (from :func:`optimizer.schedule.schedule_pareto`)."""
+    fig, ax = _axes(ax)
+    ax.plot(pareto["money_usd"], pareto["kg_co2e"] / 1e3, marker="o")
+    for _, r in pareto.iterrows():
+        ax.annotate(f"{r['carbon_price_usd_per_tonne']:g} $/t", (r["money_usd"], r["kg_co2e"] / 1e3),
+                    textcoords="offset points", xytext=(4, 4), fontsize=7)
+    ax.set_xlabel("energy + on-demand beyond reservations [USD]")
+    ax.set_ylabel("emissions [t CO2e]")
+    ax.set_title("Carbon against cost")
+    return fig

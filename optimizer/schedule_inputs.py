@@ -1,0 +1,325 @@
+"""Inputs of the training schedule: jobs on an hourly grid, and each family's hourly cost and carbon.
+
+:func:`schedule_inputs` is the ``check_*`` layer of the scheduler.  Time is cut into whole hours starting
+at the first submission's hour.  A job's window is rounded outward to whole hours: it may run from the
+hour it is submitted in (its *release*) and must be done by the end of the hour its deadline falls in
+(the *end* of its window).  So the model's resolution is one hour: a schedule may use up to an hour on
+either side of the exact window (the simulator replays exact times).
+A job without a deadline gets ``default_slack_hours`` of slack beyond its duration (0 = run on arrival).
+
+An hour of one GPU of family ``f`` draws ``gpu_power_kw x pue`` kWh; it costs that energy at the region's
+price ``usd_per_mwh / 1000`` and emits it at ``gco2_per_kwh / 1000`` kg CO2e, which costs
+``carbon_price_usd_per_tonne / 1000`` per kg in the objective.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from scenarios.errors import InfeasibleError, InputError
+from scenarios.schema import Scenario
+from scenarios.tables import check_frame
+
+HOUR = pd.Timedelta(hours=1)
+
+
+@dataclass(frozen=True, eq=False)
+class ScheduleInputs:
+    """Validated arrays for the scheduler (J jobs, F families, T hours).
+
+    Attributes
+    ----------
+    job_ids
+        Job identifiers, shape (J,).
+    families
+        Family slugs, shape (F,).
+    timestamps
+        Hour starts (UTC), length T.
+    family_index, gpus, duration, preemptible
+        Per job: family position, GPUs held at once [GPUs], run time [h], may be split.
+    release, end
+        Per job: first hour it may run and the hour by which it must be done (exclusive) [hour index].
+    kwh_per_gpu_hour
+        Energy of one busy GPU-hour incl. PUE, shape (F,) [kWh].
+    usd_per_mwh, gco2_per_kwh
+        Signals of each family's region, shape (F, T).
+    carbon_price
+        Internal carbon price [USD/t CO2e].
+    capacity
+        GPUs available per hour per family, shape (F,) [GPUs]; inf = unlimited.
+    reserved
+        Reserved GPUs per family, shape (F,) [GPUs]: use beyond them costs ``on_demand`` per GPU-hour.
+    on_demand
+        On-demand price, shape (F,) [USD/GPU-hour].
+    allow_unmet, unmet_penalty
+        Allow unfinished work at ``unmet_penalty`` [USD/GPU-hour].
+    notes
+        Assumptions (grid rounding, defaults), for the report.
+    """
+
+    job_ids: np.ndarray
+    families: tuple[str, ...]
+    timestamps: pd.DatetimeIndex
+    family_index: np.ndarray
+    gpus: np.ndarray
+    duration: np.ndarray
+    preemptible: np.ndarray
+    release: np.ndarray
+    end: np.ndarray
+    kwh_per_gpu_hour: np.ndarray
+    usd_per_mwh: np.ndarray
+    gco2_per_kwh: np.ndarray
+    carbon_price: float
+    capacity: np.ndarray
+    reserved: np.ndarray
+    on_demand: np.ndarray
+    allow_unmet: bool = False
+    unmet_penalty: float = 100.0
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def n_jobs(self) -> int:
+        """J."""
+        return int(self.job_ids.size)
+
+    @property
+    def n_hours(self) -> int:
+        """T."""
+        return len(self.timestamps)
+
+    def energy_usd(self) -> np.ndarray:
+        """Energy cost of one GPU-hour per family and hour, shape (F, T) [USD/GPU-hour]."""
+        return self.kwh_per_gpu_hour[:, None] * self.usd_per_mwh / 1000.0
+
+    def kg_co2e(self) -> np.ndarray:
+        """Emissions of one GPU-hour per family and hour, shape (F, T) [kg CO2e/GPU-hour]."""
+        return self.kwh_per_gpu_hour[:, None] * self.gco2_per_kwh / 1000.0
+
+    def unit_cost(self, carbon_price: float | None = None) -> np.ndarray:
+        """Objective cost of one GPU-hour: energy + carbon price x emissions, shape (F, T) [USD/GPU-hour]."""
+        cp = self.carbon_price if carbon_price is None else float(carbon_price)
+        return self.energy_usd() + cp / 1000.0 * self.kg_co2e()
+
+    def last_start(self) -> np.ndarray:
+        """Latest start hour of each job run in one piece, shape (J,) [hour index]."""
+        return np.floor(self.end - self.duration + 1e-9).astype(np.int64)
+
+    def with_carbon_price(self, carbon_price: float) -> ScheduleInputs:
+        """A copy with another carbon price [USD/t]."""
+        return replace(self, carbon_price=float(carbon_price))
+
+
+def _hourly(frame: pd.DataFrame, value: str, region: str, grid: pd.DatetimeIndex, what: str) -> np.ndarray:
+    sub = frame[frame["region"].astype(str) == region]
+    if sub.empty:
+        raise InputError(f"no {what} signal for region '{region}'", column="region",
+                         fix=f"add rows for region '{region}' (regions present: "
+                             f"{sorted(frame['region'].astype(str).unique())})")
+    s = pd.Series(sub[value].to_numpy(dtype=float), index=pd.DatetimeIndex(sub["timestamp"]).tz_convert("UTC"))
+    s = s.groupby(pd.DatetimeIndex(s.index).floor("h")).mean().reindex(grid)
+    if s.isna().any():
+        first = s.index[np.flatnonzero(s.isna().to_numpy())[0]]
+        raise InputError(
+            f"the {what} signal of region '{region}' has no value for {first} ({int(s.isna().sum())} of "
+            f"{len(grid)} hours missing)", column=value,
+            fix=f"give hourly {what} covering {grid[0]} to {grid[-1]}",
+        )
+    return s.to_numpy()
+
+
+def _col(jobs: pd.DataFrame, name: str) -> pd.Series | None:
+    return jobs[name] if name in jobs.columns else None
+
+
+def schedule_inputs(
+    jobs: pd.DataFrame,
+    carbon: pd.DataFrame,
+    price: pd.DataFrame,
+    scenario: Scenario,
+    capacity_gpus: dict[str, float] | None = None,
+    reserved_gpus: dict[str, float] | None = None,
+    default_slack_hours: float = 0.0,
+    carbon_price: float | None = None,
+    start: pd.Timestamp | None = None,
+    file: str | None = None,
+) -> ScheduleInputs:
+    """Check jobs and signals and put them on an hourly grid.
+
+    Parameters
+    ----------
+    jobs
+        The ``jobs`` table: ``job_id, submit_time, gpus, duration_hours`` and optionally ``family``,
+        ``deadline``, ``preemptible`` (default true).
+    carbon, price
+        ``region, timestamp, gco2_per_kwh`` [gCO2e/kWh] and ``region, timestamp, usd_per_mwh`` [USD/MWh]
+        covering every hour of every job's window in each family's region (sub-hourly values are averaged).
+    scenario
+        Catalog (power, PUE, region, on-demand price, quota), workload family, carbon price, unmet option.
+    capacity_gpus
+        GPUs available per hour per family; default: reserved + on-demand quota when the family has a
+        quota, else unlimited.
+    reserved_gpus
+        Reserved GPUs per family; default the scenario's current reservations.
+    default_slack_hours
+        Slack given to jobs without a deadline [h].
+    carbon_price
+        Internal carbon price [USD/t]; default ``policies.carbon_price_usd_per_tonne``.
+    start
+        First hour of the grid; default the first submission's hour.
+    file
+        Name of the jobs file, for messages.
+
+    Returns
+    -------
+    ScheduleInputs
+
+    Raises
+    ------
+    InfeasibleError
+        A job whose window is shorter than its run time, or that needs more GPUs than its family has
+        (unless ``policies.allow_unmet_demand``).
+    InputError
+        Malformed jobs or missing signal hours.
+    """
+    if jobs.empty:
+        raise InputError("no jobs to schedule", file=file)
+    check_frame(jobs, "jobs", file=file)
+    ids = jobs["job_id"].astype(str).to_numpy()
+    dup = pd.Index(ids).duplicated()
+    if dup.any():
+        raise InputError(f"duplicate job_id '{ids[np.flatnonzero(dup)[0]]}'", file=file,
+                         row=int(np.flatnonzero(dup)[0]) + 1, column="job_id")
+    gpus = jobs["gpus"].to_numpy(dtype=float)
+    dur = jobs["duration_hours"].to_numpy(dtype=float)
+    for name, arr in (("gpus", gpus), ("duration_hours", dur)):
+        bad = np.flatnonzero(~(arr > 0))
+        if bad.size:
+            raise InputError(f"must be > 0 (job '{ids[bad[0]]}')", file=file, row=int(bad[0]) + 1, column=name)
+    default_family = scenario.workload.family or scenario.families[0]
+    fam_col = _col(jobs, "family")
+    fam = (fam_col.astype("string").fillna(default_family).to_numpy(dtype=str) if fam_col is not None
+           else np.full(len(ids), default_family))
+    unknown = [f for f in dict.fromkeys(fam) if f not in scenario.catalog]
+    if unknown:
+        i = int(np.flatnonzero(fam == unknown[0])[0])
+        raise InputError(f"unknown GPU family '{unknown[0]}'", file=file, row=i + 1, column="family",
+                         fix=f"use one of {scenario.families}")
+    pre_col = _col(jobs, "preemptible")
+    pre = (pre_col.astype("boolean").fillna(True).to_numpy(dtype=bool) if pre_col is not None
+           else np.ones(len(ids), dtype=bool))
+    submit = pd.DatetimeIndex(jobs["submit_time"]).tz_convert("UTC")
+    t0 = submit.min().floor("h") if start is None else pd.Timestamp(start).tz_convert("UTC")
+    if (submit < t0).any():
+        raise InputError(f"a job is submitted before the grid start {t0}", file=file, column="submit_time")
+    release = np.floor((submit - t0) / HOUR + 1e-9).astype(np.int64)
+    dl_col = _col(jobs, "deadline")
+    notes: list[str] = [f"hourly grid from {t0:%Y-%m-%d %H:%M} UTC: job windows are rounded outward to whole hours "
+                        "(from the hour of submission to the end of the hour of the deadline)"]
+    if dl_col is not None:
+        dl = pd.DatetimeIndex(dl_col).tz_convert("UTC")
+        end_time = np.where(dl.isna(), np.nan, ((dl - t0) / HOUR).to_numpy(dtype=float, na_value=np.nan))
+    else:
+        end_time = np.full(len(ids), np.nan)
+    no_dl = np.isnan(end_time)
+    if no_dl.any():
+        notes.append(f"{int(no_dl.sum())} jobs without a deadline get {default_slack_hours:g} h of slack")
+    end_time = np.where(no_dl, release + dur + default_slack_hours, end_time)
+    end = np.ceil(end_time - 1e-9).astype(np.int64)
+    pol = scenario.policies
+    allow = bool(pol.allow_unmet_demand)
+    families = tuple(dict.fromkeys(fam))
+    f_idx = np.array([families.index(f) for f in fam])
+    short = end - release - np.where(pre, dur, np.ceil(dur - 1e-9)) < -1e-9
+    if not pre.all():
+        short |= (~pre) & (np.floor(end - dur + 1e-9) < release)
+    if short.any() and not allow:
+        i = int(np.flatnonzero(short)[0])
+        raise InfeasibleError(
+            f"job {ids[i]} needs {dur[i]:g} h but its window is {max(end[i] - release[i], 0)} h "
+            f"(from {t0 + release[i] * HOUR:%Y-%m-%d %H:%M} to {t0 + end[i] * HOUR:%Y-%m-%d %H:%M} UTC)",
+            file=file, row=i + 1, column="deadline",
+            fix="move the deadline later, or set policies.allow_unmet_demand = true to schedule the rest",
+        )
+    if short.any():
+        notes.append(f"{int(short.sum())} jobs cannot finish inside their window; their work is unmet")
+    reserved = np.zeros(len(families))
+    for h in scenario.current.reserved:
+        if h.family in families:
+            reserved[families.index(h.family)] += h.gpus
+    if reserved_gpus:
+        for k, v in reserved_gpus.items():
+            if k in families:
+                reserved[families.index(k)] = float(v)
+    cap = np.full(len(families), np.inf)
+    for i, f in enumerate(families):
+        q = scenario.catalog[f].on_demand_quota_gpus
+        if q is not None:
+            cap[i] = reserved[i] + q
+    if capacity_gpus:
+        for k, v in capacity_gpus.items():
+            if k in families:
+                cap[families.index(k)] = float(v)
+    too_big = gpus > cap[f_idx] + 1e-9
+    if too_big.any() and not allow:
+        i = int(np.flatnonzero(too_big)[0])
+        raise InfeasibleError(
+            f"job {ids[i]} needs {gpus[i]:g} GPUs at once but {fam[i]} capacity is {cap[f_idx[i]]:g} GPUs",
+            file=file, row=i + 1, column="gpus", fix=f"raise the {fam[i]} capacity or split the job",
+        )
+    horizon = int(max(end.max(), release.max() + 1))
+    grid = pd.date_range(t0, periods=horizon, freq="h")
+    regions = [scenario.catalog[f].region for f in families]
+    usd = np.stack([_hourly(price, "usd_per_mwh", r, grid, "price") for r in regions])
+    gco2 = np.stack([_hourly(carbon, "gco2_per_kwh", r, grid, "carbon") for r in regions])
+    kwh = np.array([scenario.catalog[f].gpu_power_kw * scenario.catalog[f].pue for f in families])
+    od = np.array([scenario.catalog[f].on_demand_usd_per_gpu_hour for f in families])
+    cp = float(pol.carbon_price_usd_per_tonne if carbon_price is None else carbon_price)
+    return ScheduleInputs(
+        job_ids=ids, families=families, timestamps=grid, family_index=f_idx, gpus=gpus, duration=dur,
+        preemptible=pre, release=release, end=np.maximum(end, release), kwh_per_gpu_hour=kwh, usd_per_mwh=usd,
+        gco2_per_kwh=gco2, carbon_price=cp, capacity=cap, reserved=reserved, on_demand=od, allow_unmet=allow,
+        unmet_penalty=float(pol.unmet_penalty_usd_per_gpu_hour), notes=tuple(notes),
+    )
+
+
+def check_capacity_load(inputs: ScheduleInputs) -> InfeasibleError | None:
+    """Find an interval whose jobs need more GPU-hours than the family's capacity gives (a proof of
+    infeasibility), trying every (release, deadline) pair of each family.
+
+    Returns
+    -------
+    InfeasibleError or None
+        The first overloaded interval found, in planner words.
+    """
+    for f, fam in enumerate(inputs.families):
+        cap = float(inputs.capacity[f])
+        if math.isinf(cap):
+            continue
+        sel = np.flatnonzero(inputs.family_index == f)
+        if sel.size == 0:
+            continue
+        rel, end = inputs.release[sel], inputs.end[sel]
+        work = inputs.gpus[sel] * inputs.duration[sel]
+        for a in np.unique(rel):
+            m = rel >= a
+            order = np.argsort(end[m], kind="stable")
+            es = end[m][order]
+            need = np.cumsum(work[m][order])
+            have = cap * (es - a).astype(float)
+            over = np.flatnonzero(need > have + 1e-6)
+            if over.size:
+                i = int(over[0])
+                b = int(es[i])
+                t = inputs.timestamps
+                return InfeasibleError(
+                    f"{i + 1} {fam} jobs released from {t[0] + int(a) * HOUR:%Y-%m-%d %H:%M} and due by "
+                    f"{t[0] + b * HOUR:%Y-%m-%d %H:%M} UTC need {need[i]:,.0f} GPU-hours but {cap:g} GPUs give "
+                    f"only {have[i]:,.0f} in those {b - int(a)} h",
+                    column="deadline", fix="raise the capacity, move deadlines, or set "
+                                           "policies.allow_unmet_demand = true",
+                )
+    return None

@@ -1,0 +1,156 @@
+"""Vectorised plan costing, the sorted-demand pair evaluator, and the negotiation analytics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from optimizer.analytics import (
+    break_even_table,
+    cost_curve,
+    cvar,
+    min_three_year_discount,
+    newsvendor,
+    offer_curve,
+    overcommit_cost,
+    sensitivity_table,
+)
+from optimizer.capacity import CapacitySettings
+from optimizer.evaluate import PairEvaluator, evaluate, evaluate_plan
+from optimizer.inputs import capacity_inputs
+from optimizer.recommend import optimize_capacity
+from scenarios.plan import CapacityPlan, CommitmentPurchase, ReservedPurchase, all_on_demand
+
+from .conftest import TWO_FAMILIES, make_paths, make_scenario, seasonal_demand
+
+
+def test_a_hand_computed_hour_by_hour_bill() -> None:
+    # od 2, reserved 3 GPUs at 1.0, commitment 1.4 USD/h at 30 % off (covers 1 GPU), spot none
+    sc = make_scenario({"a100": {"on_demand_usd_per_gpu_hour": 2.0, "committed_discount": {"1y": 0.3},
+                                 "reserved": [{"term_years": 1, "usd_per_gpu_hour": 1.0}]}})
+    paths = make_paths({"a100": np.array([[0.0, 2.0, 4.0, 6.0]])})
+    plan = CapacityPlan("p", reserved=(ReservedPurchase("a100", 1, "no_upfront", 3.0, 1.0),),
+                        committed=(CommitmentPurchase(1, 1.4),))
+    row = evaluate_plan(plan, paths, sc).iloc[0]
+    assert row["reserved_usd"] == pytest.approx(3 * 1.0 * 4)
+    assert row["committed_usd"] == pytest.approx(1.4 * 4)
+    # hour demand 4: 3 reserved + 1 committed; hour demand 6: 3 + 1 + 2 on demand
+    assert row["on_demand_usd"] == pytest.approx(2 * 2.0)
+    assert row["committed_gpu_hours"] == pytest.approx(2.0)
+    assert row["idle_commitment_usd"] == pytest.approx((3 + 1 + 0 + 0) * 1.0 + 2 * 1.4)
+    assert row["total_usd"] == pytest.approx(12 + 5.6 + 4)
+
+
+def test_plan_purchases_start_and_expire_on_their_hours() -> None:
+    sc = make_scenario({"a100": {"on_demand_usd_per_gpu_hour": 2.0,
+                                 "reserved": [{"term_years": 1, "usd_per_gpu_hour": 1.0}]}})
+    paths = make_paths({"a100": np.full((1, 8760 + 10), 5.0)})
+    late = CapacityPlan("p", reserved=(ReservedPurchase("a100", 1, "no_upfront", 5.0, 1.0, start_hour=100),))
+    ev = evaluate(late, capacity_inputs(paths, sc))
+    # active from hour 100 for 8,760 h but the horizon ends at 8,770
+    assert ev.reserved_usd[0] == pytest.approx(5 * (8770 - 100))
+    assert ev.on_demand_gh[0, 0] == pytest.approx(5 * 100)
+
+
+def test_pair_evaluator_matches_the_full_dispatch_with_spot() -> None:
+    rng = np.random.default_rng(3)
+    fam = {"a100": {**TWO_FAMILIES["a100"], "committed_discount": {"1y": 0.28}}}
+    sc = make_scenario(fam)
+    inp = capacity_inputs(make_paths({"a100": seasonal_demand(rng, 30, 4, 500)}), sc)
+    pe = PairEvaluator(inp.demand[0], float(inp.on_demand[0]), float(inp.spot_cost[0, 0]),
+                       float(inp.spot_useful_cap[0, 0]), inp.preemptible_share)
+    for r, m in [(0.0, 0.0), (12.0, 0.0), (5.0, 20.0), (40.0, 60.0)]:
+        plan = CapacityPlan("p", reserved=(ReservedPurchase("a100", 1, "no_upfront", r, 1.74),),
+                            committed=(CommitmentPurchase(1, m),))
+        got = pe.cost(r, 1.74, m, float(inp.commit_rate[0, 0]))
+        assert np.allclose(got, evaluate(plan, inp).total_usd, rtol=1e-10)
+
+
+def test_cvar_is_the_tail_mean_and_handles_fractional_tails() -> None:
+    c = np.arange(1.0, 11.0)
+    assert cvar(c, 0.8) == pytest.approx(9.5)
+    assert cvar(c, 0.75) == pytest.approx((0.5 * 8 + 9 + 10) / 2.5)
+    assert cvar(c, 0.0 + 1e-12) == pytest.approx(c.mean())
+
+
+def test_break_even_utilization_is_rate_over_on_demand() -> None:
+    sc = make_scenario(TWO_FAMILIES)
+    be = break_even_table(sc).set_index(["family", "product", "term_years", "payment"])
+    assert be.loc[("a100", "reserved", 1, "no_upfront"), "break_even_utilization"] == pytest.approx(1.74 / 2.74)
+    assert be.loc[("a100", "committed", 3, "no_upfront"), "break_even_utilization"] == pytest.approx(0.54)
+    assert be.loc[("a100", "reserved", 3, "no_upfront"), "break_even_vs_spot"] == pytest.approx(1.235 / 1.15)
+
+
+def _one_family(demand: np.ndarray, d1: float = 0.3, d3: float = 0.45):
+    sc = make_scenario({"a100": {"on_demand_usd_per_gpu_hour": 2.0, "committed_discount": {"1y": d1, "3y": d3}}})
+    return capacity_inputs(make_paths({"a100": demand}), sc)
+
+
+def test_three_year_break_even_discount_equals_the_one_year_discount_for_flat_demand() -> None:
+    inp = _one_family(np.full((2, 100), 30.0))
+    row = min_three_year_discount(inp).iloc[0]
+    assert row["min_three_year_discount"] == pytest.approx(0.3, abs=1e-4)
+    assert bool(row["three_year_beats_renewal"])
+
+
+def test_three_year_term_needs_more_discount_when_demand_may_shrink() -> None:
+    rng = np.random.default_rng(0)
+    inp = _one_family(rng.gamma(5, 6, size=(4, 500)))
+    flat = min_three_year_discount(inp, growth_per_year=0.0).iloc[0]
+    shrink = min_three_year_discount(inp, growth_per_year=-0.3).iloc[0]
+    assert shrink["min_three_year_discount"] > flat["min_three_year_discount"] + 0.02
+    # at the break-even discount the 3-year cost equals the renewal cost
+    d = shrink["min_three_year_discount"]
+    years = [inp.demand[0].ravel() * 0.7 ** y for y in range(3)]
+    three = newsvendor(np.concatenate(years), 2.0, d)[1]
+    assert three == pytest.approx(shrink["renewal_cost_usd"], rel=1e-3)
+
+
+def test_overcommitment_cost_grows_with_the_demand_drop() -> None:
+    rng = np.random.default_rng(1)
+    inp = _one_family(seasonal_demand(rng, 40, 3, 200))
+    sc = make_scenario({"a100": {"on_demand_usd_per_gpu_hour": 2.0, "committed_discount": {"1y": 0.3, "3y": 0.45}}})
+    res = optimize_capacity(inp, sc, settings=CapacitySettings(max_bins=None), hindsight=False)
+    oc = overcommit_cost(res.plan, inp, settings=CapacitySettings(max_bins=None))
+    assert oc["demand_drop"].tolist() == [0.1, 0.25, 0.5]
+    assert np.all(np.diff(oc["idle_commitment_usd"]) > 0)
+    assert np.all(np.diff(oc["regret_usd"]) > 0) and (oc["regret_usd"] >= -1e-6).all()
+    assert np.all(np.diff(oc["commitment_utilization"]) < 0)
+
+
+def test_sensitivity_savings_rise_with_discount_and_growth() -> None:
+    rng = np.random.default_rng(2)
+    inp = _one_family(seasonal_demand(rng, 40, 3, 400))
+    plan = CapacityPlan("p", committed=(CommitmentPurchase(3, 40.0),))
+    tab = sensitivity_table(plan, inp, discounts=(0.3, 0.45, 0.6), growths=(-0.5, 0.0, 0.5))
+    grid = tab.pivot(index="discount", columns="growth_per_year", values="savings_usd")
+    assert (np.diff(grid.to_numpy(), axis=0) > 0).all()
+    util = tab.pivot(index="discount", columns="growth_per_year", values="commitment_utilization")
+    assert (np.diff(util.to_numpy(), axis=1) >= -1e-12).all()
+
+
+def test_cost_curve_marks_the_recommendation_at_its_minimum() -> None:
+    rng = np.random.default_rng(4)
+    sc = make_scenario(TWO_FAMILIES)
+    paths = make_paths({"a100": seasonal_demand(rng, 40, 2, 168), "h100": seasonal_demand(rng, 20, 2, 168)})
+    res = optimize_capacity(paths, sc, settings=CapacitySettings(max_bins=None, use_policies=False),
+                            hindsight=False)
+    curve = cost_curve(res.plan, res.inputs)
+    rec = curve[curve["is_recommendation"]]
+    assert len(rec) == 1
+    assert rec["expected_cost_usd"].iloc[0] <= curve["expected_cost_usd"].min() + 1e-6
+    zero = curve[curve["factor"] == 0.0]["expected_cost_usd"].iloc[0]
+    assert zero == pytest.approx(float(evaluate(all_on_demand(), res.inputs).total_usd.mean()))
+    key = f"reserved_a100_{res.plan.reserved[0].term_years}y_{res.plan.reserved[0].payment}"
+    oc = offer_curve(res.plan, res.inputs, key, levels=[10.0 * i for i in range(9)])
+    assert oc.loc[oc["is_recommendation"], "expected_cost_usd"].iloc[0] <= oc["expected_cost_usd"].min() + 1e-6
+
+
+def test_evaluate_plan_accepts_a_frame_or_inputs() -> None:
+    sc = make_scenario()
+    paths = make_paths({"a100": np.ones((2, 5))})
+    a = evaluate_plan(all_on_demand(), paths, sc)
+    b = evaluate_plan(all_on_demand(), capacity_inputs(paths, sc))
+    pd.testing.assert_frame_equal(a, b)
+    assert a["total_usd"].tolist() == pytest.approx([10.0, 10.0])

@@ -1,0 +1,28 @@
+"""Figures draw the tables they are given."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from optimizer.plots import plot_cost_curve, plot_frontier, plot_pareto
+
+
+def test_cost_curve_figure_marks_the_recommendation() -> None:
+    curve = pd.DataFrame({"commitment_gpu_equivalents": [0.0, 10.0, 20.0], "expected_cost_usd": [3e5, 2e5, 2.5e5],
+                          "p05_usd": [2.5e5, 1.8e5, 2.2e5], "p95_usd": [3.5e5, 2.4e5, 2.9e5],
+                          "is_recommendation": [False, True, False]})
+    fig = plot_cost_curve(curve, break_even_gpus=15.0)
+    ax = fig.axes[0]
+    offsets = ax.collections[-1].get_offsets()
+    assert np.allclose(np.asarray(offsets), [[10.0, 200.0]])
+    assert ax.get_xlabel().startswith("reserved + committed")
+
+
+def test_frontier_and_pareto_figures_plot_every_point() -> None:
+    fr = pd.DataFrame({"risk_weight": [0.0, 1.0], "alpha": [0.9, 0.9], "expected_cost_usd": [1e5, 1.1e5],
+                       "cvar_usd": [2e5, 1.5e5]})
+    assert np.asarray(plot_frontier(fr).axes[0].lines[0].get_xdata()).size == 2
+    pa = pd.DataFrame({"carbon_price_usd_per_tonne": [0.0, 100.0], "money_usd": [10.0, 11.0],
+                       "kg_co2e": [500.0, 300.0]})
+    assert np.asarray(plot_pareto(pa).axes[0].lines[0].get_ydata()).tolist() == [0.5, 0.3]

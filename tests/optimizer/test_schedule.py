@@ -1,0 +1,224 @@
+"""Training schedule: lowest-signal hours, brute-force MILPs, infeasibility words, large-instance method."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from optimizer.schedule import (
+    arrival_schedule,
+    cost_schedule,
+    optimize_schedule,
+    schedule_pareto,
+    usage_matrix,
+    usage_profile,
+)
+from optimizer.schedule_inputs import schedule_inputs
+from scenarios.errors import InfeasibleError
+
+from .conftest import START, make_scenario
+
+
+def _signals(rng: np.random.Generator, hours: int, region: str = "default") -> tuple[pd.DataFrame, pd.DataFrame]:
+    ts = pd.date_range(START, periods=hours, freq="h")
+    carbon = pd.DataFrame({"region": region, "timestamp": ts, "gco2_per_kwh": rng.uniform(50, 600, hours)})
+    price = pd.DataFrame({"region": region, "timestamp": ts, "usd_per_mwh": rng.uniform(-20, 250, hours)})
+    return carbon, price
+
+
+def _jobs(rows: list[tuple[str, float, int, float, float, bool]]) -> pd.DataFrame:
+    """(job_id, submit hour, gpus, duration h, deadline hour, preemptible)."""
+    h = pd.Timedelta(hours=1)
+    return pd.DataFrame({
+        "job_id": [r[0] for r in rows],
+        "submit_time": pd.DatetimeIndex([START + r[1] * h for r in rows]),
+        "gpus": np.array([r[2] for r in rows], dtype=np.int64),
+        "duration_hours": [r[3] for r in rows],
+        "deadline": pd.DatetimeIndex([START + r[4] * h for r in rows]),
+        "preemptible": [r[5] for r in rows],
+    })
+
+
+def _scenario(quota: float | None = None, reserved: float = 0.0, carbon_price: float = 85.0, **pol: object):
+    fam = {"a100": {"on_demand_usd_per_gpu_hour": 2.0, "gpu_power_kw": 0.5, "pue": 1.2,
+                    "on_demand_quota_gpus": quota}}
+    cur = {"reserved": [{"family": "a100", "term_years": 1, "gpus": reserved, "usd_per_gpu_hour": 1.0}]} if reserved else {}
+    return make_scenario(fam, policies={"carbon_price_usd_per_tonne": carbon_price, **pol}, current=cur)
+
+
+def test_divisible_jobs_without_capacity_limit_take_the_lowest_signal_hours_of_their_window() -> None:
+    rng = np.random.default_rng(1)
+    carbon, price = _signals(rng, 72)
+    jobs = _jobs([("a", 0, 4, 5.0, 30, True), ("b", 3.5, 2, 2.5, 20, True), ("c", 10, 8, 7.25, 60, True),
+                  ("d", 40, 1, 1.0, 72, True)])
+    sc = _scenario()
+    inp = schedule_inputs(jobs, carbon, price, sc)
+    res = optimize_schedule(inp)
+    u = usage_matrix(inp, res.schedule)
+    unit = inp.unit_cost()[0]
+    for j in range(inp.n_jobs):
+        a, e = int(inp.release[j]), int(inp.end[j])
+        order = a + np.argsort(unit[a:e], kind="stable")
+        g, d = inp.gpus[j], inp.duration[j]
+        want = np.zeros(inp.n_hours)
+        m = math.floor(d)
+        want[order[:m]] = g
+        if d > m:
+            want[order[m]] = g * (d - m)
+        assert np.allclose(u[j], want, atol=1e-6), inp.job_ids[j]
+    assert res.gap == pytest.approx(0.0, abs=1e-9)
+
+
+def _brute_force(inp, capacity: float, reserved: float) -> float:
+    unit = inp.unit_cost()[0]
+    ranges = [range(int(inp.release[j]), int(inp.last_start()[j]) + 1) for j in range(inp.n_jobs)]
+    best = math.inf
+    for starts in itertools.product(*ranges):
+        use = np.zeros(inp.n_hours + 50)
+        cost = 0.0
+        for j, tau in enumerate(starts):
+            prof = usage_profile(float(inp.duration[j]), float(inp.gpus[j]))
+            use[tau: tau + prof.size] += prof
+            cost += float((prof * unit[tau: tau + prof.size]).sum())
+        if use.max() > capacity + 1e-9:
+            continue
+        cost += 2.0 * float(np.maximum(use - reserved, 0).sum())
+        best = min(best, cost)
+    return best
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4, 5])
+def test_tiny_one_piece_milps_match_brute_force_enumeration(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    carbon, price = _signals(rng, 30)
+    rows = []
+    for k in range(4):
+        sub = float(rng.integers(0, 8))
+        dur = float(rng.choice([1.0, 2.0, 2.5, 3.75]))
+        rows.append((f"j{k}", sub, int(rng.choice([2, 4, 6])), dur, sub + dur + float(rng.integers(1, 8)), False))
+    jobs = _jobs(rows)
+    sc = _scenario(quota=4.0, reserved=4.0)  # capacity 8 GPUs, use beyond 4 costs 2 USD/GPU-hour
+    inp = schedule_inputs(jobs, carbon, price, sc)
+    best = _brute_force(inp, 8.0, 4.0)
+    if not math.isfinite(best):  # no combination of starts fits: the model must say so too
+        with pytest.raises(InfeasibleError):
+            optimize_schedule(inp, method="exact", mip_gap=0.0)
+        return
+    res = optimize_schedule(inp, method="exact", mip_gap=0.0)
+    assert res.solve.status == "optimal"
+    assert res.totals["objective_usd"] == pytest.approx(best, rel=1e-7)
+    assert usage_matrix(inp, res.schedule).sum(axis=0).max() <= 8.0 + 1e-6
+
+
+def test_window_shorter_than_the_job_is_explained_in_hours() -> None:
+    rng = np.random.default_rng(0)
+    carbon, price = _signals(rng, 100)
+    jobs = _jobs([("ok", 0, 1, 2.0, 10, True), ("long", 5, 2, 40.0, 35, False)])
+    with pytest.raises(InfeasibleError, match=r"job long needs 40 h but its window is 30 h"):
+        schedule_inputs(jobs, carbon, price, _scenario())
+
+
+def test_overloaded_interval_names_the_jobs_hours_and_capacity() -> None:
+    rng = np.random.default_rng(0)
+    carbon, price = _signals(rng, 20)
+    jobs = _jobs([("a", 0, 6, 4.0, 6, True), ("b", 0, 6, 4.0, 6, True)])  # 48 GPU-hours in 6 h on 6 GPUs
+    inp = schedule_inputs(jobs, carbon, price, _scenario(quota=6.0))
+    with pytest.raises(InfeasibleError, match=r"need 48 GPU-hours but 6 GPUs give only 36 in those 6 h"):
+        optimize_schedule(inp)
+
+
+def test_job_larger_than_capacity_is_explained() -> None:
+    rng = np.random.default_rng(0)
+    carbon, price = _signals(rng, 20)
+    jobs = _jobs([("big", 0, 16, 2.0, 10, False)])
+    with pytest.raises(InfeasibleError, match=r"job big needs 16 GPUs at once but a100 capacity is 8 GPUs"):
+        schedule_inputs(jobs, carbon, price, _scenario(quota=8.0))
+
+
+def test_unmet_work_is_penalised_and_shown_when_allowed() -> None:
+    rng = np.random.default_rng(0)
+    carbon, price = _signals(rng, 20)
+    jobs = _jobs([("a", 0, 6, 4.0, 6, True), ("b", 0, 6, 4.0, 6, False)])
+    sc = _scenario(quota=6.0, allow_unmet_demand=True, unmet_penalty_usd_per_gpu_hour=500.0)
+    res = optimize_schedule(schedule_inputs(jobs, carbon, price, sc))
+    assert res.totals["unmet_gpu_hours"] == pytest.approx(48 - 36, abs=1e-6)  # capacity-limited
+    assert res.totals["unmet_penalty_usd"] == pytest.approx(12 * 500.0, rel=1e-6)
+
+
+def _medium_instance(seed: int, n_jobs: int, hours: int, quota: float):
+    rng = np.random.default_rng(seed)
+    carbon, price = _signals(rng, hours + 40)
+    rows = []
+    for k in range(n_jobs):
+        sub = float(rng.uniform(0, hours - 30))
+        dur = float(rng.uniform(0.5, 10))
+        rows.append((f"j{k:03d}", sub, int(rng.choice([1, 2, 4, 8])), dur, sub + dur + float(rng.uniform(0, 24)),
+                     bool(rng.random() < 0.6)))
+    return schedule_inputs(_jobs(rows), carbon, price, _scenario(quota=quota, reserved=8.0))
+
+
+def test_lp_rounding_states_its_gap_and_never_beats_the_exact_milp() -> None:
+    inp = _medium_instance(3, 40, 120, quota=16.0)
+    exact = optimize_schedule(inp, method="exact", mip_gap=1e-6)
+    heur = optimize_schedule(inp, method="lp-rounding")
+    assert heur.method == "lp-rounding"
+    assert heur.lower_bound_usd <= exact.totals["objective_usd"] * (1 + 1e-7)
+    assert heur.totals["objective_usd"] >= exact.totals["objective_usd"] * (1 - 1e-6)
+    assert heur.gap == pytest.approx(1 - heur.lower_bound_usd / heur.totals["objective_usd"], rel=1e-9)
+    assert 0 <= heur.gap < 0.05
+    u = usage_matrix(inp, heur.schedule)
+    assert u.sum(axis=0).max() <= 24.0 + 1e-6
+    assert np.allclose(u.sum(axis=1), inp.gpus * inp.duration)
+
+
+def test_carbon_falls_as_the_carbon_price_rises() -> None:
+    inp = _medium_instance(5, 25, 96, quota=40.0)
+    pareto = schedule_pareto(inp, carbon_prices=(0.0, 100.0, 1000.0, 10000.0))
+    kg = pareto["kg_co2e"].to_numpy()
+    money = pareto["money_usd"].to_numpy()
+    assert np.all(np.diff(kg) <= 1e-6) and kg[-1] < kg[0]
+    assert np.all(np.diff(money) >= -1e-6)
+
+
+def test_schedule_beats_running_on_arrival_and_costs_add_up() -> None:
+    inp = _medium_instance(7, 30, 100, quota=40.0)
+    res = optimize_schedule(inp)
+    s = res.summary()
+    assert s["objective_usd"] <= s["arrival_objective_usd"] + 1e-6
+    _, tot = cost_schedule(inp, arrival_schedule(inp))
+    assert tot["kg_co2e"] == pytest.approx(s["arrival_kg_co2e"])
+    assert res.jobs["kg_co2e"].sum() == pytest.approx(s["kg_co2e"])
+    assert (res.jobs["delay_hours"] >= 0).all()
+    assert set(res.schedule.columns) == {"job_id", "timestamp", "gpus"}
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 8), quota=st.sampled_from([None, 8.0, 12.0]))
+def test_schedules_conserve_work_and_respect_windows_and_capacity(seed: int, n: int, quota: float | None) -> None:
+    rng = np.random.default_rng(seed)
+    carbon, price = _signals(rng, 80)
+    rows = []
+    for k in range(n):
+        sub = float(rng.uniform(0, 30))
+        dur = float(rng.uniform(0.3, 6))
+        rows.append((f"j{k}", sub, int(rng.choice([1, 2, 4])), dur, sub + dur + float(rng.uniform(0, 30)),
+                     bool(rng.random() < 0.5)))
+    sc = _scenario(quota=quota, allow_unmet_demand=True)
+    inp = schedule_inputs(_jobs(rows), carbon, price, sc)
+    res = optimize_schedule(inp)
+    u = usage_matrix(inp, res.schedule)
+    done = u.sum(axis=1) + res.jobs["unmet_gpu_hours"].to_numpy()
+    assert np.allclose(done, inp.gpus * inp.duration, atol=1e-6)
+    for j in range(inp.n_jobs):
+        busy = np.flatnonzero(u[j] > 1e-9)
+        if busy.size:
+            assert busy.min() >= inp.release[j] and busy.max() < inp.end[j]
+        assert u[j].max(initial=0.0) <= inp.gpus[j] + 1e-9
+    if quota is not None:
+        assert u.sum(axis=0).max() <= quota + 1e-6
