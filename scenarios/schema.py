@@ -166,8 +166,8 @@ class JobGenerator(_Model):
     min_runtime_hours: Pos = Field(0.25, description="Shorter jobs are dropped (not training runs) [h].")
     max_runtime_hours: Pos = Field(336.0, description="Longer runtimes are capped [h].")
     gpus_per_job: dict[int, Annotated[float, Field(ge=0.0)]] = Field(
-        default_factory=lambda: {1: 0.55, 2: 0.15, 4: 0.12, 8: 0.13, 16: 0.04, 32: 0.01},
-        description="Probability of each GPU count per job (normalised); default fits Philly's mean 1.93.",
+        default_factory=lambda: {1: 0.72, 2: 0.12, 4: 0.09, 8: 0.065, 16: 0.005},
+        description="Probability of each GPU count per job (normalised); the default has mean 1.92, close to Philly's 1.93.",
     )
     preemptible_share: Share = Field(0.7, description="Share of jobs that tolerate interruption.")
     flexible_share: Share = Field(0.6, description="Share of jobs with slack before their deadline.")
