@@ -291,7 +291,7 @@ def cost_schedule(inputs: ScheduleInputs, schedule: pd.DataFrame, unmet: np.ndar
     Returns
     -------
     tuple
-        ``(jobs, totals)``: per job ``job_id, family, preemptible, gpus, duration_hours, release, deadline,
+        ``(jobs, totals)``: per job ``job_id, family, preemptible, gpus, duration_hours, window_start, window_end,
         start, finish, delay_hours, gpu_hours, energy_kwh, kg_co2e, energy_cost_usd, carbon_cost_usd,
         unmet_gpu_hours``; totals incl. ``capacity_cost_usd`` (on-demand beyond reservations) and
         ``objective_usd``.
@@ -317,7 +317,7 @@ def cost_schedule(inputs: ScheduleInputs, schedule: pd.DataFrame, unmet: np.ndar
         "family": [inputs.families[i] for i in fi],
         "preemptible": inputs.preemptible,
         "gpus": inputs.gpus, "duration_hours": inputs.duration,
-        "release": to_ts(inputs.release), "deadline": to_ts(inputs.end),
+        "window_start": to_ts(inputs.release), "window_end": to_ts(inputs.end),
         "start": to_ts(np.where(first >= 0, first, np.nan)), "finish": to_ts(finish_h),
         "delay_hours": np.maximum(np.nan_to_num(delay, nan=0.0), 0.0),
         "gpu_hours": u.sum(axis=1), "energy_kwh": kwh.sum(axis=1), "kg_co2e": kg,

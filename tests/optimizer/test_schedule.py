@@ -222,3 +222,15 @@ def test_schedules_conserve_work_and_respect_windows_and_capacity(seed: int, n: 
         assert u[j].max(initial=0.0) <= inp.gpus[j] + 1e-9
     if quota is not None:
         assert u.sum(axis=0).max() <= quota + 1e-6
+
+
+def test_schedule_table_follows_the_table_contract() -> None:
+    from scenarios.tables import check_frame, columns
+
+    rng = np.random.default_rng(2)
+    carbon, price = _signals(rng, 30)
+    inp = schedule_inputs(_jobs([("a", 0, 2, 3.5, 20, False), ("b", 1, 1, 2.0, 25, True)]), carbon, price,
+                          _scenario())
+    res = optimize_schedule(inp)
+    assert list(res.schedule.columns) == columns("schedule")
+    check_frame(res.schedule, "schedule")

@@ -1,0 +1,363 @@
+"""``gpuplan optimize capacity|schedule``: commitment recommendation and carbon-aware training schedule.
+
+The command parses arguments, loads inputs with the ``scenarios`` functions, calls the public
+:mod:`optimizer` API, writes tables atomically and prints a summary.  A notebook gets the same numbers
+from the same functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scenarios.errors import InputError
+from scenarios.io import atomic_dir, write_frame
+from scenarios.loader import load_scenario
+from scenarios.plan import CapacityPlan
+from scenarios.schema import Scenario
+
+log = logging.getLogger("gpuplan")
+
+CAPACITY_EXAMPLE = """examples:
+  gpuplan optimize capacity small --forecast paths.csv --out out/capacity
+  gpuplan optimize capacity default --out out/capacity          (forecasts the scenario's history first)
+  gpuplan optimize capacity default --forecast paths.csv --frontier --ladder --analytics --out out/capacity
+
+writes: plan.json (CapacityPlan.to_json), summary.json, purchases.csv, baselines.csv, path_costs.csv,
+break_even.csv, cost_curve.csv + cost_curve.png, notes.txt; with --frontier frontier.csv + frontier.png;
+with --ladder ladder_plan.json, ladder_tranches.csv, ladder_capacity.csv; with --analytics overcommit.csv,
+three_year_discount.csv, sensitivity.csv.
+"""
+
+SCHEDULE_EXAMPLE = """examples:
+  gpuplan optimize schedule small --out out/schedule
+  gpuplan optimize schedule default --carbon-price 200 --pareto 0,50,100,200,400 --out out/schedule
+  gpuplan optimize schedule default --plan out/capacity/plan.json --method lp-rounding --out out/schedule
+
+writes: schedule.csv (job_id, timestamp, gpus), jobs.csv (per job: start, finish, delay, energy, carbon,
+costs, and the run-on-arrival baseline), summary.json, notes.txt; with --pareto pareto.csv + pareto.png.
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
+    """Add the ``optimize`` command group."""
+    p = sub.add_parser(
+        "optimize", help="recommend reservations and commitments; schedule training into cheap, clean hours",
+        description="Optimisation with PuLP (HiGHS by default, CBC as fallback): 'capacity' sizes reservations "
+                    "and savings-plan commitments on forecast sample paths (a two-stage stochastic LP) and "
+                    "compares them with all on-demand, the cloud recommenders' trailing-30-day rule and perfect "
+                    "hindsight; 'schedule' places training jobs into hours to cut energy cost and carbon within "
+                    "their deadlines and the hourly capacity.",
+    )
+    ss = p.add_subparsers(dest="optimize_command", metavar="ACTION", required=True)
+    c = ss.add_parser(
+        "capacity", help="recommend reserved GPUs and committed spend for the forecast",
+        description="Recommend reservations (per family, term and payment option) and savings-plan style "
+                    "committed spend (per term) that minimise the expected cost over the forecast's sample paths, "
+                    "within the scenario's budget, caps, coverage target and risk settings. Prints the plan, its "
+                    "expected cost, savings and risk next to the baselines.",
+        epilog=CAPACITY_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    c.add_argument("scenario", help="scenario TOML file or bundled name (default, small)")
+    c.add_argument("--forecast", default=None, metavar="PATHS.csv",
+                   help="sample paths series_id,timestamp,sample_id,gpus (family-level, timestamps with offset); "
+                        "default: forecast the scenario's history first")
+    c.add_argument("--solver", choices=["highs", "cbc"], default=None, help="default: [solver] name")
+    c.add_argument("--max-bins", type=int, default=None,
+                   help="representative hours of the reduced model (default 3000; 0 = every hour, slow)")
+    c.add_argument("--no-hindsight", action="store_true", help="skip the perfect-hindsight baseline")
+    c.add_argument("--no-history", action="store_true", help="skip the trailing-30-day baseline")
+    c.add_argument("--frontier", action="store_true", help="also compute the cost-vs-CVaR efficient frontier")
+    c.add_argument("--ladder", action="store_true", help="also compute a quarterly laddered plan")
+    c.add_argument("--analytics", action="store_true",
+                   help="also compute over-commitment costs, the 3-year break-even discount and a "
+                        "discount x growth sensitivity table")
+    c.add_argument("--dask", default=None, metavar="ADDRESS|local", help="run per-path solves on Dask")
+    c.add_argument("--workers", type=int, default=1, help="worker processes for per-path solves (default 1)")
+    c.add_argument("--out", required=True, help="output folder (created; files replaced atomically)")
+    c.set_defaults(func=_capacity)
+    s = ss.add_parser(
+        "schedule", help="schedule the scenario's training jobs into low-carbon, low-price hours",
+        description="Place each job in the hours of its window (release to deadline) that minimise energy cost "
+                    "+ carbon price x emissions + the on-demand cost of GPUs beyond reservations, within each "
+                    "family's hourly capacity. Preemptible jobs may be split (LP); others run in one piece "
+                    "(MILP). Compares with running every job on arrival.",
+        epilog=SCHEDULE_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.add_argument("scenario", help="scenario TOML file or bundled name (default, small)")
+    s.add_argument("--start", default=None,
+                   help="plan start, ISO 8601 with offset (default: scenario start, else the hour after the history)")
+    s.add_argument("--plan", default=None, metavar="PLAN.json",
+                   help="capacity plan whose reservations count as already paid (default: [current] reservations)")
+    s.add_argument("--method", choices=["auto", "exact", "lp-rounding"], default="auto",
+                   help="exact MILP, LP rounding with a stated gap (large instances), or auto (default)")
+    s.add_argument("--carbon-price", type=float, default=None, help="USD/t CO2e (default: policies value)")
+    s.add_argument("--slack", type=float, default=0.0, help="slack for jobs without a deadline [h] (default 0)")
+    s.add_argument("--pareto", default=None, metavar="P1,P2,...",
+                   help="carbon prices [USD/t] for a carbon-vs-cost Pareto curve")
+    s.add_argument("--solver", choices=["highs", "cbc"], default=None, help="default: [solver] name")
+    s.add_argument("--out", required=True, help="output folder (created; files replaced atomically)")
+    s.set_defaults(func=_schedule)
+
+
+# ---------------------------------------------------------------------------------------------------------
+def read_paths(path: str) -> pd.DataFrame:
+    """Read a sample-paths CSV (``series_id, timestamp, sample_id, gpus``; timestamps with a UTC offset)."""
+    try:
+        df = pd.read_csv(path)
+    except OSError as exc:
+        raise InputError(f"cannot read the forecast: {exc.strerror}", file=path) from None
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"not a CSV file: {exc}", file=path) from None
+    for col in ("series_id", "timestamp", "sample_id", "gpus"):
+        if col not in df.columns:
+            raise InputError("missing required column", file=path, column=col,
+                             fix="give series_id,timestamp,sample_id,gpus (gpuplan forecast writes paths.csv)")
+    try:
+        ts = pd.to_datetime(df["timestamp"], format="ISO8601")
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"unreadable timestamp: {exc}", file=path, column="timestamp") from None
+    if ts.dt.tz is None:
+        raise InputError("timestamps have no UTC offset", file=path, column="timestamp",
+                         fix="write them as 2026-01-01T00:00:00Z")
+    df["timestamp"] = ts.dt.tz_convert("UTC")
+    df["series_id"] = df["series_id"].astype(str)
+    if not pd.api.types.is_integer_dtype(df["sample_id"]):
+        raise InputError("sample_id must be whole numbers", file=path, column="sample_id")
+    if not pd.api.types.is_numeric_dtype(df["gpus"]):
+        raise InputError("gpus must be numbers", file=path, column="gpus")
+    team = df["series_id"].str.contains("/", regex=False)
+    if team.any():
+        log.info("%s: using the %d family-level series, leaving out %d team series",
+                 path, df.loc[~team, "series_id"].nunique(), df.loc[team, "series_id"].nunique())
+        df = df[~team].reset_index(drop=True)
+    return df
+
+
+def _history(sc: Scenario) -> pd.DataFrame | None:
+    from scenarios.history import load_history
+
+    try:
+        return load_history(sc).family_history()
+    except InputError as exc:
+        log.warning("trailing-30-day baseline skipped: %s", exc.one_line())
+        return None
+
+
+def _fmt_usd(x: float) -> str:
+    return f"{x:,.0f} USD" if math.isfinite(x) else "n/a"
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, np.generic):
+        return o.item()
+    return str(o)
+
+
+def _capacity(args: argparse.Namespace) -> int:
+    from optimizer import (
+        CapacitySettings,
+        capacity_inputs,
+        cost_curve,
+        efficient_frontier,
+        laddered_plan,
+        min_three_year_discount,
+        optimize_capacity,
+        overcommit_cost,
+        plot_cost_curve,
+        plot_frontier,
+        sensitivity_table,
+        solver_config,
+    )
+
+    sc = load_scenario(args.scenario)
+    progress = not getattr(args, "quiet", False)
+    if args.forecast:
+        log.info("reading sample paths from %s", args.forecast)
+        paths = read_paths(args.forecast)
+        source = args.forecast
+    else:
+        from gpuplan.pipeline import scenario_paths  # lazy: the pipeline forecasts the scenario's history
+
+        log.info("forecasting the scenario's history for sample paths")
+        paths = scenario_paths(sc, mapper=None, progress=progress)
+        source = "forecast of the scenario's history"
+    inputs = capacity_inputs(paths, sc, file=args.forecast)
+    history = None if args.no_history else _history(sc)
+    max_bins = None if args.max_bins == 0 else (args.max_bins or CapacitySettings().max_bins)
+    settings = CapacitySettings(max_bins=max_bins)
+    mapper = None
+    if args.dask or (args.workers and args.workers > 1):
+        from gpuplan.executors import make_mapper
+
+        mapper = make_mapper(args.dask, workers=args.workers, progress=progress)
+    try:
+        log.info("optimising %d families x %d paths x %d hours", len(inputs.families), inputs.n_paths,
+                 inputs.n_hours)
+        res = optimize_capacity(inputs, sc, history=history, settings=settings, solver=args.solver,
+                                hindsight=not args.no_hindsight, mapper=mapper, progress=progress)
+        cfg = solver_config(sc, args.solver)
+        curve = cost_curve(res.plan, inputs, alpha=res.alpha)
+        extra: dict[str, pd.DataFrame] = {}
+        if args.frontier:
+            log.info("efficient frontier (one solve per CVaR weight)")
+            extra["frontier"] = efficient_frontier(inputs, settings=settings, solver=cfg, mapper=mapper)
+        ladder = None
+        if args.ladder:
+            log.info("laddered plan (quarterly tranches)")
+            ladder = laddered_plan(inputs, settings=settings, solver=cfg)
+        if args.analytics:
+            log.info("negotiation analytics")
+            extra["overcommit"] = overcommit_cost(res.plan, inputs, settings=settings, solver=cfg, mapper=mapper)
+            extra["three_year_discount"] = pd.concat(
+                [min_three_year_discount(inputs, growth_per_year=g) for g in (-0.25, 0.0, 0.15, 0.30)],
+                ignore_index=True)
+            if res.plan.reserved or res.plan.committed:
+                extra["sensitivity"] = sensitivity_table(res.plan, inputs, discounts=(0.2, 0.3, 0.4, 0.5, 0.6))
+    finally:
+        if mapper is not None:
+            from gpuplan.executors import close_mapper
+
+            close_mapper(mapper)
+    summary = res.summary()
+    summary["paths_source"] = source
+    with atomic_dir(args.out) as tmp:
+        (tmp / "plan.json").write_text(res.plan.to_json(), encoding="utf-8")
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=_json_default), encoding="utf-8")
+        for name, frame in res.frames().items():
+            write_frame(frame, tmp / f"{name}.csv")
+        write_frame(curve, tmp / "cost_curve.csv")
+        plot_cost_curve(curve).savefig(tmp / "cost_curve.png", dpi=120)
+        for name, frame in extra.items():
+            write_frame(frame.drop(columns=["plan_json"], errors="ignore"), tmp / f"{name}.csv")
+        if "frontier" in extra:
+            plot_frontier(extra["frontier"]).savefig(tmp / "frontier.png", dpi=120)
+        if ladder is not None:
+            (tmp / "ladder_plan.json").write_text(ladder.plan.to_json(), encoding="utf-8")
+            write_frame(ladder.tranches, tmp / "ladder_tranches.csv")
+            write_frame(ladder.capacity, tmp / "ladder_capacity.csv")
+        (tmp / "notes.txt").write_text("\n".join(res.notes) + "\n", encoding="utf-8")
+    print(_capacity_text(res, summary, ladder))
+    print(f"tables written to {Path(args.out)}/")
+    return 0
+
+
+def _capacity_text(res: Any, s: dict[str, Any], ladder: Any) -> str:
+    h = s["horizon_hours"]
+    lines = [f"Capacity plan '{res.plan.name}' for {', '.join(s['families'])}: {s['n_paths']} sample paths x "
+             f"{h:,} h from {s['start'][:16]} UTC ({s['status']}, {s['solver']}, {s['representative_hours']:,} "
+             f"representative hours, solve {s['solve_s']:.1f} s)"]
+    pur = res.purchases()
+    if pur.empty:
+        lines.append("  buy nothing: all on-demand (and spot) is cheapest")
+    for r in pur.to_dict("records"):
+        if r["kind"] == "reserved":
+            what = f"reserve {r['quantity']:,.1f} {r['family']} GPUs, {r['term_years']}y {r['payment']}"
+        else:
+            what = f"commit {r['quantity']:,.2f} USD/h, {r['term_years']}y savings plan"
+        when = "" if r["start_hour"] == 0 else f" from hour {r['start_hour']}"
+        lines.append(f"  {what}{when}: expected utilization {r['expected_utilization']:.0%} "
+                     f"(break-even {r['break_even_utilization']:.0%}), covers {r['coverage_share']:.0%} of demand")
+    lines.append(f"  expected cost {_fmt_usd(s['expected_cost_usd'])} over the horizon "
+                 f"(5-95 %: {_fmt_usd(s['p05_usd'])} - {_fmt_usd(s['p95_usd'])}; CVaR {s['cvar_alpha']:.0%} "
+                 f"{_fmt_usd(s['cvar_usd'])})")
+    lines.append(f"  saves {_fmt_usd(s['savings_usd'])} ({s['savings_pct']:.1%}) against all on-demand "
+                 f"({_fmt_usd(s['all_on_demand_usd'])})")
+    for key, label in (("trailing_30d_usd", "trailing-30-day rule"), ("perfect_hindsight_usd", "perfect hindsight")):
+        if key in s:
+            lines.append(f"  {label}: {_fmt_usd(s[key])}")
+    if s["unmet_gpu_hours"] > 0:
+        lines.append(f"  UNMET demand: {s['unmet_gpu_hours']:,.0f} GPU-hours (penalised)")
+    if ladder is not None:
+        lines.append(f"  laddered plan: {len(ladder.tranches)} tranches, expected cost "
+                     f"{_fmt_usd(ladder.expected_cost_usd)}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------------------
+def _start(sc: Scenario, arg: str | None) -> pd.Timestamp:
+    if arg:
+        t = pd.Timestamp(arg)
+        if t.tzinfo is None:
+            raise InputError(f"--start {arg} has no UTC offset", column="--start", fix="e.g. 2026-01-05T00:00:00Z")
+        return t.tz_convert("UTC").floor("h")
+    if sc.start is not None:
+        return pd.Timestamp(sc.start).tz_convert("UTC").floor("h")
+    from scenarios.history import load_history
+
+    hist = load_history(sc).family_history()
+    return pd.Timestamp(hist["timestamp"].max()).tz_convert("UTC").floor("h") + pd.Timedelta(hours=1)
+
+
+def _read_plan(path: str) -> CapacityPlan:
+    try:
+        return CapacityPlan.from_json(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read the plan: {exc.strerror}", file=path) from None
+    except (json.JSONDecodeError, TypeError, KeyError, AttributeError) as exc:
+        raise InputError(f"not a capacity plan: {exc}", file=path, fix="write it with gpuplan optimize capacity") from None
+
+
+def _schedule(args: argparse.Namespace) -> int:
+    from optimizer import optimize_schedule, plot_pareto, schedule_inputs, schedule_pareto
+    from scenarios.signals import load_signals
+    from scenarios.workload import load_jobs
+
+    sc = load_scenario(args.scenario)
+    t0 = _start(sc, args.start)
+    jobs = load_jobs(sc, start=t0)
+    if jobs.empty:
+        raise InputError("the scenario has no jobs to schedule", column="workload")
+    first = pd.Timestamp(jobs["submit_time"].min()).floor("h")
+    ends = jobs["submit_time"] + pd.to_timedelta(jobs["duration_hours"] + args.slack, unit="h")
+    if "deadline" in jobs.columns:
+        ends = jobs["deadline"].fillna(ends)
+    last = pd.Timestamp(pd.DatetimeIndex(ends).max()).ceil("h")
+    hours = int((last - first) / pd.Timedelta(hours=1)) + 2
+    carbon, price = load_signals(sc, first, hours)
+    reserved = None
+    if args.plan:
+        plan = _read_plan(args.plan)
+        reserved = {f: plan.reserved_gpus(f, 0) for f in sc.families}
+    inp = schedule_inputs(jobs, carbon, price, sc, reserved_gpus=reserved, default_slack_hours=args.slack,
+                          carbon_price=args.carbon_price, start=first)
+    cfg = sc.solver
+    log.info("scheduling %d jobs over %d hours (%s)", inp.n_jobs, inp.n_hours, args.method)
+    res = optimize_schedule(inp, method=args.method, solver=args.solver or cfg.name, time_limit_s=cfg.time_limit_s,
+                            mip_gap=cfg.mip_gap)
+    pareto = None
+    if args.pareto:
+        try:
+            prices = tuple(float(x) for x in args.pareto.split(",") if x.strip())
+        except ValueError:
+            raise InputError(f"--pareto '{args.pareto}' is not a list of numbers", column="--pareto",
+                             fix="e.g. --pareto 0,50,100,200") from None
+        log.info("Pareto curve over %d carbon prices", len(prices))
+        pareto = schedule_pareto(inp, carbon_prices=prices, method=args.method, solver=args.solver or cfg.name,
+                                 time_limit_s=cfg.time_limit_s, mip_gap=cfg.mip_gap)
+    s = res.summary()
+    notes = list(res.notes) + list(carbon.attrs.get("notes", [])) + list(price.attrs.get("notes", [])) + list(
+        jobs.attrs.get("notes", []))
+    with atomic_dir(args.out) as tmp:
+        write_frame(res.schedule, tmp / "schedule.csv")
+        write_frame(res.jobs, tmp / "jobs.csv")
+        (tmp / "summary.json").write_text(json.dumps(s, indent=2, default=_json_default), encoding="utf-8")
+        if pareto is not None:
+            write_frame(pareto, tmp / "pareto.csv")
+            plot_pareto(pareto).savefig(tmp / "pareto.png", dpi=120)
+        (tmp / "notes.txt").write_text("\n".join(notes) + "\n", encoding="utf-8")
+    print(f"Schedule of {s['n_jobs']} jobs over {s['hours']} h ({s['method']}, {s['status']}, gap {s['gap']:.2%}, "
+          f"{s['runtime_s']:.1f} s; carbon price {s['carbon_price_usd_per_tonne']:g} USD/t)")
+    print(f"  emissions {s['kg_co2e']:,.0f} kg CO2e vs {s['arrival_kg_co2e']:,.0f} on arrival "
+          f"(saves {s['carbon_saved_pct']:.1f} %)")
+    print(f"  energy cost {_fmt_usd(s['energy_cost_usd'])} vs {_fmt_usd(s['arrival_energy_cost_usd'])} on arrival "
+          f"(saves {s['energy_cost_saved_pct']:.1f} %); on-demand beyond reservations {_fmt_usd(s['capacity_cost_usd'])}")
+    print(f"  mean delay {s['mean_delay_hours']:.1f} h, max {s['max_delay_hours']:.1f} h"
+          + (f"; UNMET {s['unmet_gpu_hours']:,.0f} GPU-hours" if s["unmet_gpu_hours"] > 0 else ""))
+    print(f"tables written to {Path(args.out)}/")
+    return 0
