@@ -80,25 +80,6 @@ def cost_distribution(costs: pd.DataFrame, value: str = "total_cost_usd", by: st
     return fig
 
 
-def cost_curve(curve: pd.DataFrame, x: str, y: str = "expected_cost_usd", recommended: float | None = None,
-               break_even: float | None = None, xlabel: str = "", title: str = "") -> Figure:
-    """Expected cost against a commitment level, with the recommendation and break-even marked."""
-    fig, ax = plt.subplots(figsize=(8, 3.6))
-    ax.plot(curve[x], curve[y] / 1e6, color="#2f6690", lw=1.6)
-    if recommended is not None:
-        yr = np.interp(recommended, curve[x], curve[y]) / 1e6
-        ax.axvline(recommended, color="#2a9d8f", ls="--", lw=1)
-        ax.scatter([recommended], [yr], color="#2a9d8f", zorder=3, label=f"recommended: {recommended:,.1f}")
-    if break_even is not None:
-        ax.axvline(break_even, color="#bc4b51", ls=":", lw=1, label=f"break-even: {break_even:,.1f}")
-    ax.set_xlabel(xlabel or x)
-    ax.set_ylabel("expected cost [million USD]")
-    ax.set_title(title or "Cost against commitment")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    return fig
-
-
 def stacked_bars(df: pd.DataFrame, index: str, columns: str, values: str, title: str, ylabel: str) -> Figure:
     """Stacked bars of ``values`` per ``index`` split by ``columns`` (e.g. cost by plan and pool)."""
     wide = df.pivot_table(index=index, columns=columns, values=values, aggfunc="sum", fill_value=0.0, sort=False)
@@ -114,25 +95,6 @@ def stacked_bars(df: pd.DataFrame, index: str, columns: str, values: str, title:
     ax.legend(fontsize=8, ncol=min(len(wide.columns), 5))
     ax.grid(alpha=0.3, axis="y")
     plt.setp(ax.get_xticklabels(), rotation=20, ha="right")
-    return fig
-
-
-def pareto(frontier: pd.DataFrame, x: str = "cost_usd", y: str = "kg_co2e", label: str = "carbon_price_usd_per_tonne",
-           delay: str | None = "mean_delay_hours", title: str = "Carbon against cost") -> Figure:
-    """Pareto curve of carbon against cost; points labelled by carbon price, coloured by delay."""
-    fig, ax = plt.subplots(figsize=(7.5, 4))
-    c = frontier[delay] if delay and delay in frontier else None
-    sc = ax.scatter(frontier[x], frontier[y] / 1000.0, c=c, cmap="viridis", s=40, zorder=3)
-    ax.plot(frontier[x], frontier[y] / 1000.0, color="#9aa5b1", lw=1, zorder=2)
-    for rec in frontier.itertuples(index=False):
-        ax.annotate(f"{getattr(rec, label):g}", (getattr(rec, x), getattr(rec, y) / 1000.0), fontsize=7,
-                    xytext=(4, 4), textcoords="offset points")
-    if c is not None:
-        fig.colorbar(sc, ax=ax, label="mean delay [h]")
-    ax.set_xlabel("energy + capacity cost [USD]")
-    ax.set_ylabel("emissions [t CO2e]")
-    ax.set_title(title + " (labels: carbon price, USD/t)")
-    ax.grid(alpha=0.3)
     return fig
 
 

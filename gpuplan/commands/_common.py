@@ -1,0 +1,26 @@
+"""Options shared by the commands that run engines: executors and progress."""
+
+from __future__ import annotations
+
+import argparse
+
+from gpuplan.executors import close_mapper, make_mapper
+from scenarios.parallel import Mapper
+
+
+def add_executor_options(p: argparse.ArgumentParser) -> None:
+    """Add ``--dask`` and ``--workers``."""
+    p.add_argument("--dask", metavar="ADDRESS", default=None,
+                   help="run on a Dask cluster: 'local' starts a LocalCluster, or give a scheduler address "
+                        "(tcp://host:8786); default: a local process pool")
+    p.add_argument("--workers", type=int, default=None,
+                   help="processes for the local pool or LocalCluster (default: all cores; 1 = in-process)")
+
+
+def mapper_from_args(args: argparse.Namespace) -> Mapper:
+    """The executor the options ask for (close it with :func:`close_mapper`)."""
+    return make_mapper(dask=getattr(args, "dask", None), workers=getattr(args, "workers", None),
+                       progress=not getattr(args, "quiet", False))
+
+
+__all__ = ["add_executor_options", "close_mapper", "mapper_from_args"]

@@ -1,0 +1,399 @@
+"""The plan pipeline: history -> forecast paths -> capacity recommendation -> Monte Carlo -> schedule.
+
+:func:`run_plan` runs every step on one scenario and returns a :class:`PlanRun` holding each step's
+results; :func:`gpuplan.plan_report.write_plan` turns it into the HTML report and CSV tables.  The same
+functions serve the CLI (``gpuplan plan``), ``compare``, ``sweep`` and the notebooks.
+
+Hand-offs follow the table contract (``docs/architecture.md``): the forecaster's family-level sample
+paths are the optimizer's scenarios and the simulator's demand (replication ``i`` replays path
+``i mod n_paths``); the optimizer's :class:`~scenarios.plan.CapacityPlan` is what the simulator evaluates.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecasting.core import Forecaster, ForecastResult
+from forecasting.planned import PlannedChanges
+from optimizer.analytics import cost_curve
+from optimizer.recommend import (
+    CapacityResult,
+    efficient_frontier,
+    laddered_plan,
+    optimize_capacity,
+    solver_config,
+)
+from optimizer.schedule import ScheduleResult, optimize_schedule, schedule_pareto
+from optimizer.schedule_inputs import schedule_inputs
+from scenarios.errors import InputError
+from scenarios.history import HistoryData, load_history
+from scenarios.parallel import Mapper, SerialMapper
+from scenarios.plan import CapacityPlan, CommitmentPurchase, ReservedPurchase, all_on_demand
+from scenarios.schema import Scenario
+from scenarios.signals import load_signals, load_spot
+from scenarios.workload import load_jobs
+from simulator.api import simulate
+from simulator.results import SimulationResult
+
+log = logging.getLogger("gpuplan")
+
+#: Carbon prices swept for the schedule's Pareto curve [USD/t CO2e].
+PARETO_CARBON_PRICES = (0.0, 50.0, 100.0, 200.0, 400.0, 800.0)
+
+#: CVaR weights of the efficient frontier shown in the report.
+FRONTIER_WEIGHTS = (0.0, 0.25, 1.0, 4.0)
+#: Tranche period of the laddered plan [h] (a quarter).
+LADDER_PERIOD_HOURS = 2190
+
+#: Savings ranges practitioners quote for each lever [% of the affected spend], shown beside ours.
+LEVER_RANGES: dict[str, tuple[float, float] | None] = {
+    "spot with checkpointing": (30.0, 70.0),
+    "reserved or committed capacity": (20.0, 60.0),
+    "right-sizing idle capacity": (10.0, 40.0),
+    "carbon- or price-aware scheduling": None,
+}
+
+
+@dataclass
+class PlanRun:
+    """Everything one run of the plan pipeline produced (see the module docstring)."""
+
+    scenario: Scenario
+    history: HistoryData
+    start: pd.Timestamp
+    hours: int
+    forecast: ForecastResult
+    family_paths: pd.DataFrame
+    capacity: CapacityResult
+    plans: dict[str, CapacityPlan]
+    simulations: dict[str, SimulationResult]
+    schedule: ScheduleResult | None
+    pareto: pd.DataFrame
+    levers: pd.DataFrame
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def recommended(self) -> CapacityPlan:
+        """The recommended plan."""
+        return self.plans["recommended"]
+
+    def plan_costs(self) -> pd.DataFrame:
+        """Simulated total cost per plan and replication [USD] (``plan, replication, total_cost_usd``)."""
+        rows = []
+        for name, sim in self.simulations.items():
+            k = sim.kpis[["replication", "total_cost_usd"]].copy()
+            k.insert(0, "plan", name)
+            rows.append(k)
+        return pd.concat(rows, ignore_index=True)
+
+    def comparison(self) -> pd.DataFrame:
+        """One row per simulated plan: mean cost with its 95 % CI, savings, coverage, utilization, idle."""
+        rows = []
+        base = self.simulations.get("all-on-demand")
+        base_cost = base.kpi("total_cost_usd") if base is not None else np.nan
+        for name, sim in self.simulations.items():
+            stats = {str(r["metric"]): r for r in sim.summary.to_dict("records")}
+
+            def g(m: str, col: str = "mean", stats: dict[str, Any] = stats) -> float:
+                return float(stats[m][col]) if m in stats else float("nan")
+
+            cost = g("total_cost_usd")
+            rows.append({
+                "plan": name,
+                "expected_cost_usd": cost,
+                "cost_ci95_low_usd": g("total_cost_usd", "ci95_low"),
+                "cost_ci95_high_usd": g("total_cost_usd", "ci95_high"),
+                "p95_cost_usd": float(np.percentile(sim.kpis["total_cost_usd"], 95)),
+                "savings_vs_all_on_demand_pct": 100.0 * (1.0 - cost / base_cost) if base_cost else np.nan,
+                "coverage": g("coverage"),
+                "commitment_utilization": g("commitment_utilization"),
+                "idle_reserved_gpu_hours": g("idle_reserved_gpu_hours"),
+                "cost_per_useful_gpu_hour": g("cost_per_useful_gpu_hour"),
+                "kg_co2e": g("kg_co2e"),
+            })
+        return pd.DataFrame(rows)
+
+    def key_figures(self) -> dict[str, Any]:
+        """Headline numbers for ``compare`` and ``sweep`` (USD, fractions, GPUs)."""
+        cmp: dict[str, Any] = {str(r["plan"]): r for r in self.comparison().to_dict("records")}
+        rec = cmp["recommended"]
+        plan_df = self.recommended.to_frame()
+        out: dict[str, Any] = {
+            "scenario": self.scenario.name,
+            "horizon_hours": self.hours,
+            "forecast_mean_gpus": float(self.family_paths.groupby("timestamp")["gpus"].sum().mean()
+                                        / max(self.family_paths["sample_id"].nunique(), 1)),
+            "reserved_gpus": float(plan_df.loc[plan_df["kind"] == "reserved", "quantity"].sum()),
+            "committed_usd_per_hour": float(plan_df.loc[plan_df["kind"] == "committed", "quantity"].sum()),
+            "expected_cost_usd": float(rec["expected_cost_usd"]),
+            "p95_cost_usd": float(rec["p95_cost_usd"]),
+            "all_on_demand_cost_usd": float(cmp["all-on-demand"]["expected_cost_usd"]),
+            "savings_vs_all_on_demand_pct": float(rec["savings_vs_all_on_demand_pct"]),
+            "coverage": float(rec["coverage"]),
+            "commitment_utilization": float(rec["commitment_utilization"]),
+            "kg_co2e": float(rec["kg_co2e"]),
+        }
+        for name in ("trailing-30d", "current"):
+            if name in cmp:
+                out[f"{name.replace('-', '_')}_cost_usd"] = float(cmp[name]["expected_cost_usd"])
+        if self.schedule is not None:
+            s = self.schedule.summary()
+            out["schedule_carbon_saved_pct"] = float(s["carbon_saved_pct"])
+            out["schedule_energy_cost_saved_pct"] = float(s["energy_cost_saved_pct"])
+        return out
+
+
+@contextmanager
+def _step(timings: dict[str, float], name: str, label: str) -> Iterator[None]:
+    log.info("%s ...", label)
+    t0 = time.perf_counter()
+    yield
+    timings[name] = time.perf_counter() - t0
+    log.info("%s done in %.1f s", label, timings[name])
+
+
+def current_plan(sc: Scenario) -> CapacityPlan | None:
+    """The scenario's held commitments as a plan, or None when it holds none."""
+    cur = sc.current
+    if not cur.reserved and not any(v > 0 for v in cur.committed_usd_per_hour.values()):
+        return None
+    return CapacityPlan(
+        name="current",
+        reserved=tuple(ReservedPurchase(h.family, h.term_years, h.payment, h.gpus, h.usd_per_gpu_hour)
+                       for h in cur.reserved),
+        committed=tuple(CommitmentPurchase(int(term[0]), usd) for term, usd in cur.committed_usd_per_hour.items()
+                        if usd > 0),
+        notes="Commitments the organisation holds today ([current] in the scenario).",
+    )
+
+
+def without_spot(sc: Scenario) -> Scenario:
+    """A copy of the scenario with no spot offers (for the spot lever)."""
+    catalog = {k: v.model_copy(update={"spot": None}) for k, v in sc.catalog.items()}
+    out = sc.model_copy(update={"catalog": catalog})
+    out._source_dir = sc._source_dir
+    out._source_file = sc._source_file
+    return out
+
+
+def forecast_scenario(sc: Scenario, history: HistoryData, *, hours: int | None = None, n_paths: int | None = None,
+                      mapper: Mapper | None = None, progress: bool = True) -> ForecastResult:
+    """Forecast the scenario's demand (family and team series, reconciled) with sample paths.
+
+    Parameters
+    ----------
+    sc
+        Scenario: ``demand.forecast`` gives model, levels, paths, horizon, growth and steps.
+    history
+        From :func:`scenarios.history.load_history`.
+    hours, n_paths
+        Override the horizon [h] and number of paths.
+    """
+    fs = sc.demand.forecast
+    series = history.series("all")
+    has_teams = series["series_id"].str.contains("/").any()
+    fc = Forecaster(
+        fs.model, levels=fs.levels, mapper=mapper, progress=progress,
+        reconcile="mint_shrink" if has_teams else None,
+        planned=PlannedChanges.from_settings(fs),
+    )
+    return fc.run(series, hours or fs.horizon_hours, n_paths=n_paths or fs.n_paths, seed=fs.seed)
+
+
+def scenario_paths(sc: Scenario, mapper: Mapper | None = None, progress: bool = True) -> pd.DataFrame:
+    """Family-level forecast sample paths of a scenario (``series_id, timestamp, sample_id, gpus``)."""
+    hist = load_history(sc)
+    res = forecast_scenario(sc, hist, mapper=mapper, progress=progress)
+    assert res.paths is not None
+    return family_level(res.paths, sc)
+
+
+def family_level(paths: pd.DataFrame, sc: Scenario) -> pd.DataFrame:
+    """Keep the family-level series of a paths (or forecast) table."""
+    return paths[paths["series_id"].isin(sc.families)].reset_index(drop=True)
+
+
+def _window(sc: Scenario, history: HistoryData, forecast: ForecastResult) -> tuple[pd.Timestamp, int]:
+    first = pd.Timestamp(forecast.forecast["timestamp"].min())
+    hours = int(forecast.forecast["timestamp"].nunique())
+    if sc.start is not None and pd.Timestamp(sc.start) != first:
+        raise InputError(
+            f"scenario start {pd.Timestamp(sc.start):%Y-%m-%d %H:%M} UTC is not the hour after the history "
+            f"({first:%Y-%m-%d %H:%M} UTC)", column="start",
+            fix="remove 'start' (the plan starts when the history ends) or give history up to the start")
+    return first, hours
+
+
+def run_plan(sc: Scenario, *, mapper: Mapper | None = None, progress: bool = True,
+             replications: int | None = None, pareto_prices: tuple[float, ...] = PARETO_CARBON_PRICES
+             ) -> PlanRun:
+    """Run the whole plan pipeline on a scenario.
+
+    Parameters
+    ----------
+    sc
+        The scenario (``load_scenario("default")``).
+    mapper
+        Executor for many-series forecasts, hindsight solves, replications and the Pareto sweep.
+    progress
+        Progress bars.
+    replications
+        Override ``simulation.replications``.
+    pareto_prices
+        Carbon prices for the schedule's Pareto curve [USD/t].
+
+    Returns
+    -------
+    PlanRun
+    """
+    mapper = mapper or SerialMapper(progress)
+    t: dict[str, float] = {}
+    notes: list[str] = []
+    with _step(t, "history", "step 1/6: reading demand history"):
+        hist = load_history(sc)
+        notes += hist.notes
+    with _step(t, "forecast", "step 2/6: forecasting demand with sample paths"):
+        fc = forecast_scenario(sc, hist, mapper=mapper, progress=progress)
+        start, hours = _window(sc, hist, fc)
+        assert fc.paths is not None
+        fam_paths = family_level(fc.paths, sc)
+        notes += fc.notes
+    with _step(t, "optimize", "step 3/6: optimising the capacity mix"):
+        spot = load_spot(sc, start, hours)
+        cap = optimize_capacity(fam_paths, sc, history=hist.family_history(), spot=spot, mapper=mapper,
+                                progress=progress)
+        plans: dict[str, CapacityPlan] = {"recommended": cap.plan, "all-on-demand": all_on_demand()}
+        for name, p in cap.baseline_plans.items():
+            if name not in plans:
+                plans[name] = p
+        cur = current_plan(sc)
+        if cur is not None:
+            plans["current"] = cur
+        extras: dict[str, Any] = {"cost_curve": cost_curve(cap.plan, cap.inputs)}
+        cfg = solver_config(sc)
+        extras["frontier"] = efficient_frontier(cap.inputs, weights=FRONTIER_WEIGHTS, solver=cfg, mapper=mapper)
+        if sc.demand.forecast.growth_rate_per_year > 0 and hours >= 2 * LADDER_PERIOD_HOURS:
+            ladder = laddered_plan(cap.inputs, period_hours=LADDER_PERIOD_HOURS, solver=cfg)
+            extras["ladder"] = ladder.tranches
+            notes.append(f"laddered plan: expected cost {ladder.expected_cost_usd:,.0f} USD vs "
+                         f"{cap.summary()['expected_cost_usd']:,.0f} USD buying everything at the start")
+    with _step(t, "simulate", "step 4/6: Monte Carlo simulation of the plans"):
+        carbon, price = load_signals(sc, start, hours)
+        jobs = load_jobs(sc, start)
+        sims: dict[str, SimulationResult] = {}
+        for name, p in plans.items():
+            log.info("  simulating plan '%s'", name)
+            sims[name] = simulate(sc, p, jobs=jobs, demand=fam_paths, carbon=carbon, price=price, spot=spot,
+                                  replications=replications, mapper=mapper, progress=progress, start=start,
+                                  hours=hours)
+        log.info("  simulating all-on-demand without spot (for the spot lever)")
+        no_spot = simulate(without_spot(sc), all_on_demand(), jobs=jobs, demand=fam_paths, carbon=carbon,
+                           price=price, replications=replications, mapper=mapper, progress=progress,
+                           start=start, hours=hours)
+    with _step(t, "schedule", "step 5/6: carbon- and price-aware training schedule"):
+        spare = spare_reserved_gpus(sims["recommended"], sc.families)
+        notes.append("schedule: reserved GPUs left idle by forecast demand (mean, recommended plan) are free for "
+                     "training jobs: " + ", ".join(f"{f} {g:,.1f}" for f, g in spare.items()))
+        sched, pareto = _schedule(sc, jobs, carbon, price, spare, mapper, pareto_prices, notes)
+    with _step(t, "levers", "step 6/6: savings levers"):
+        levers = lever_table(sims, no_spot, sched)
+    return PlanRun(scenario=sc, history=hist, start=start, hours=hours, forecast=fc, family_paths=fam_paths,
+                   capacity=cap, plans=plans, simulations=sims, schedule=sched, pareto=pareto, levers=levers,
+                   timings=t, notes=notes, extras={**extras, "replications": replications})
+
+
+def spare_reserved_gpus(sim: SimulationResult, families: list[str]) -> dict[str, float]:
+    """Mean reserved GPUs left idle per family in a simulation (its first replication) [GPUs]."""
+    h = sim.hourly
+    idle = h[(h["pool"] == "reserved") & (h["commitment_status"] == "Unused")]
+    per = idle.groupby("family")["gpus"].mean() if len(idle) else pd.Series(dtype=float)
+    return {f: float(per.get(f, 0.0)) for f in families}
+
+
+def _schedule(sc: Scenario, jobs: pd.DataFrame, carbon: pd.DataFrame, price: pd.DataFrame,
+              reserved: dict[str, float], mapper: Mapper, prices: tuple[float, ...], notes: list[str]
+              ) -> tuple[ScheduleResult | None, pd.DataFrame]:
+    try:
+        sin = schedule_inputs(jobs, carbon, price, sc, reserved_gpus=reserved)
+        s = sc.solver
+        sched = optimize_schedule(sin, solver=s.name, time_limit_s=s.time_limit_s, mip_gap=s.mip_gap)
+        pareto = schedule_pareto(sin, carbon_prices=prices, solver=s.name, time_limit_s=s.time_limit_s,
+                                 mip_gap=s.mip_gap, mapper=mapper)
+    except InputError as exc:
+        notes.append(f"schedule not computed: {exc.one_line()}")
+        return None, pd.DataFrame()
+    return sched, pareto
+
+
+def lever_table(sims: dict[str, SimulationResult], no_spot: SimulationResult,
+                sched: ScheduleResult | None) -> pd.DataFrame:
+    """Saving of each lever in this scenario beside the range practitioners quote.
+
+    Columns: ``lever, saving_usd, saving_pct, of_what, typical_low_pct, typical_high_pct, where, how``.
+    """
+    rows: list[dict[str, Any]] = []
+
+    def add(lever: str, saving: float, base: float, of_what: str, how: str) -> None:
+        pct = 100.0 * saving / base if base else float("nan")
+        rng = LEVER_RANGES[lever]
+        lo, hi = (rng if rng else (float("nan"), float("nan")))
+        if rng is None or not np.isfinite(pct):
+            where = "no published range" if rng is None else ""
+        elif pct < lo:
+            where = "below the typical range"
+        elif pct > hi:
+            where = "above the typical range"
+        else:
+            where = "within the typical range"
+        rows.append({"lever": lever, "saving_usd": saving, "saving_pct": pct, "of_what": of_what,
+                     "typical_low_pct": lo, "typical_high_pct": hi, "where": where, "how": how})
+
+    aod = sims["all-on-demand"]
+    # Spot: the spot-eligible work priced on demand vs on spot (lost work and restarts included).
+    cost_ns = no_spot.kpi("total_cost_usd")
+    cost_sp = aod.kpi("total_cost_usd")
+    moved = no_spot.kpi("cost_on_demand_usd") - aod.kpi("cost_on_demand_usd")
+    add("spot with checkpointing", cost_ns - cost_sp, moved,
+        "on-demand cost of the work moved to spot",
+        f"all-on-demand with spot vs without; spot bill {aod.kpi('cost_spot_usd'):,.0f} USD incl. lost work "
+        f"({aod.kpi('demand_lost_gpu_hours') + aod.kpi('job_lost_gpu_hours'):,.0f} GPU-hours lost to interruptions)")
+    rec = sims["recommended"]
+    add("reserved or committed capacity", cost_sp - rec.kpi("total_cost_usd"), cost_sp,
+        "all-on-demand (with spot) cost", "recommended plan vs all on-demand, both with spot")
+    ref_name = "current" if "current" in sims else ("trailing-30d" if "trailing-30d" in sims else None)
+    if ref_name is not None:
+        ref = sims[ref_name]
+        idle_ref = _idle_cost(ref)
+        idle_rec = _idle_cost(rec)
+        add("right-sizing idle capacity", idle_ref - idle_rec, ref.kpi("total_cost_usd"),
+            f"cost of the '{ref_name}' plan",
+            f"idle commitment cost of '{ref_name}' ({idle_ref:,.0f} USD) minus the recommendation's "
+            f"({idle_rec:,.0f} USD)")
+    if sched is not None:
+        s = sched.summary()
+        a = sched.arrival
+        add("carbon- or price-aware scheduling", float(s["energy_cost_saved_usd"]), float(a["energy_cost_usd"]),
+            "energy cost of running the training jobs on arrival",
+            f"optimised schedule vs run on arrival; carbon saved {s['carbon_saved_pct']:.1f} %")
+    return pd.DataFrame(rows)
+
+
+def _idle_cost(sim: SimulationResult) -> float:
+    """Mean idle commitment cost [USD]: idle reserved GPU-hours at the plan's mean reserved rate, plus
+    unused committed spend."""
+    k = sim.kpis
+    reserved_h = k["reserved_gpu_hours"].to_numpy(dtype=float)
+    idle_share = np.divide(k["idle_reserved_gpu_hours"].to_numpy(dtype=float), reserved_h,
+                           out=np.zeros_like(reserved_h), where=reserved_h > 0)
+    idle_reserved = k["cost_reserved_usd"].to_numpy(dtype=float) * idle_share
+    return float(np.mean(idle_reserved + k["committed_unused_usd"].to_numpy(dtype=float)))
