@@ -181,18 +181,14 @@ def account(inputs: SimulationInputs, load: FluidLoad, rec: JobRecords, *, detai
     has_dl = np.isfinite(deadline)
     met = np.where(finished, end <= deadline + 1e-9, False)
     known = has_dl & (finished | (deadline <= H))
+    # numeric columns only: job ids, teams and families are added once by the caller (cheap to pickle)
     jobs = pd.DataFrame({
-        "job_id": J.job_id,
-        "team": np.array(J.team_names, dtype=object)[J.team] if n else np.zeros(0, dtype=object),
-        "family": np.array([fl.name for fl in fams], dtype=object)[J.family] if n else np.zeros(0, dtype=object),
-        "gpus": J.gpus,
-        "preemptible": J.preemptible,
         "submit_hour": J.submit,
         "release_hour": J.release,
         "start_hour": rec.first_start,
         "end_hour": end,
         "deadline_hour": np.where(has_dl, deadline, np.nan),
-        "status": np.array(["unfinished", "finished", "stopped_by_budget"], dtype=object)[rec.status],
+        "status_code": rec.status,
         "deadline_met": pd.array(np.where(known, met, False), dtype="boolean"),
         "queue_delay_hours": rec.queue_hours,
         "deferral_hours": J.release - J.submit,

@@ -136,6 +136,15 @@ def assemble(inputs: SimulationInputs, outputs: list[ReplicationOutput], *, seed
             charge_parts.append(b.charges.assign(replication=out.replication))
     jobs = pd.concat(jobs_parts, ignore_index=True) if jobs_parts else pd.DataFrame()
     if len(jobs):
+        J = inputs.jobs
+        reps = len(jobs_parts)
+        jobs["job_id"] = np.tile(J.job_id, reps)
+        jobs["team"] = pd.Categorical.from_codes(np.tile(J.team, reps), categories=list(J.team_names))
+        jobs["family"] = pd.Categorical.from_codes(np.tile(J.family, reps), categories=inputs.family_names)
+        jobs["gpus"] = np.tile(J.gpus, reps)
+        jobs["preemptible"] = np.tile(J.preemptible, reps)
+        jobs["status"] = pd.Categorical.from_codes(jobs.pop("status_code").to_numpy(),
+                                                   categories=["unfinished", "finished", "stopped_by_budget"])
         for src, dst in (("submit_hour", "submit_time"), ("release_hour", "release_time"),
                          ("start_hour", "start_time"), ("end_hour", "end_time"), ("deadline_hour", "deadline")):
             jobs[dst] = _stamp(start, jobs[src])
