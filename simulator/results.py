@@ -120,6 +120,10 @@ def _stamp(start: pd.Timestamp, hours: pd.Series | np.ndarray) -> pd.DatetimeInd
     return start + pd.to_timedelta(us, unit="us")
 
 
+def _labels(codes: np.ndarray, names: list[str]) -> pd.Categorical[str]:
+    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=pd.Index(names))
+
+
 def assemble(inputs: SimulationInputs, outputs: list[ReplicationOutput], *, seed: int,
              notes: Sequence[str] = ()) -> SimulationResult:
     """Concatenate replication outputs into a :class:`SimulationResult`."""
@@ -139,12 +143,11 @@ def assemble(inputs: SimulationInputs, outputs: list[ReplicationOutput], *, seed
         J = inputs.jobs
         reps = len(jobs_parts)
         jobs["job_id"] = np.tile(J.job_id, reps)
-        jobs["team"] = pd.Categorical.from_codes(np.tile(J.team, reps), categories=list(J.team_names))
-        jobs["family"] = pd.Categorical.from_codes(np.tile(J.family, reps), categories=inputs.family_names)
+        jobs["team"] = _labels(np.tile(J.team, reps), list(J.team_names))
+        jobs["family"] = _labels(np.tile(J.family, reps), inputs.family_names)
         jobs["gpus"] = np.tile(J.gpus, reps)
         jobs["preemptible"] = np.tile(J.preemptible, reps)
-        jobs["status"] = pd.Categorical.from_codes(jobs.pop("status_code").to_numpy(),
-                                                   categories=["unfinished", "finished", "stopped_by_budget"])
+        jobs["status"] = _labels(jobs.pop("status_code").to_numpy(), ["unfinished", "finished", "stopped_by_budget"])
         for src, dst in (("submit_hour", "submit_time"), ("release_hour", "release_time"),
                          ("start_hour", "start_time"), ("end_hour", "end_time"), ("deadline_hour", "deadline")):
             jobs[dst] = _stamp(start, jobs[src])
