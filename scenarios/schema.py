@@ -266,7 +266,8 @@ class Simulation(_Model):
     replications: Annotated[int, Field(ge=1)] = Field(20, description="Monte Carlo replications.")
     seed: int = Field(0, description="Root seed; replication i uses SeedSequence(seed).spawn(n)[i].")
     horizon_hours: Annotated[int, Field(ge=1)] | None = Field(
-        None, description="Simulated hours; default: the workload's span plus its longest job."
+        None, description="Simulated hours; default: the demand's length, else the jobs' last submission + "
+                          "twice their runtime + 24 h (room for queueing and restarts)."
     )
 
 
