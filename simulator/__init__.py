@@ -7,6 +7,8 @@ Public API
 - :func:`build_inputs` / :func:`run` -- the same in two steps: validate into an immutable
   :class:`SimulationInputs`, then run it.
 - :func:`to_focus` -- simulated charges as FOCUS-shaped rows.
+- :func:`with_plan` -- the same validated description with another plan (compare plans cheaply).
+- :func:`simulation_window` -- the window ``(start, hours)`` that will be simulated (to load signals first).
 - :func:`current_plan` -- the scenario's ``[current]`` commitments as a :class:`~scenarios.plan.CapacityPlan`.
 - :func:`young_daly_interval`, :func:`expected_wall_hours` -- the checkpoint arithmetic the engine uses.
 
@@ -22,7 +24,16 @@ Examples
 from simulator.api import run, simulate
 from simulator.checkpoint import expected_wall_hours, young_daly_interval
 from simulator.focus import FOCUS_COLUMNS, to_focus
-from simulator.inputs import FamilyFleet, JobSet, PolicySettings, SimulationInputs, build_inputs, current_plan
+from simulator.inputs import (
+    FamilyFleet,
+    JobSet,
+    PolicySettings,
+    SimulationInputs,
+    build_inputs,
+    current_plan,
+    simulation_window,
+    with_plan,
+)
 from simulator.results import SimulationResult, summarise
 
 __all__ = [
@@ -37,7 +48,9 @@ __all__ = [
     "expected_wall_hours",
     "run",
     "simulate",
+    "simulation_window",
     "summarise",
     "to_focus",
+    "with_plan",
     "young_daly_interval",
 ]

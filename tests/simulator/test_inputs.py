@@ -105,3 +105,18 @@ def test_unfinished_jobs_are_reported_not_dropped() -> None:
     j = res.jobs.iloc[0]
     assert j["status"] == "unfinished" and pd.isna(j["end_time"])
     assert j["useful_gpu_hours"] == pytest.approx(10.0) and j["cost_usd"] == pytest.approx(20.0)
+
+
+def test_with_plan_equals_building_with_that_plan() -> None:
+    sc = scenario(catalog={"x": {"committed_discount": {"1y": 0.2}}})
+    table = jobs([{"submit": float(i), "gpus": 2, "duration_hours": 5.0} for i in range(6)])
+    dem = demand_frame({"x": np.full(24, 3.0)})
+    a = CapacityPlan("a", reserved=(ReservedPurchase("x", 1, "no_upfront", 4, 1.0),))
+    b = CapacityPlan("b", committed=(CommitmentPurchase(1, 3.0),))
+    base = build_inputs(sc, a, jobs=table, demand=dem)
+    from simulator import run, with_plan
+
+    swapped = run(with_plan(base, b), replications=2, seed=3, progress=False)
+    direct = run(build_inputs(sc, b, jobs=table, demand=dem), replications=2, seed=3, progress=False)
+    pd.testing.assert_frame_equal(swapped.kpis, direct.kpis)
+    assert swapped.plan_name == "b" and swapped.kpis["cost_reserved_usd"].iloc[0] == 0.0
