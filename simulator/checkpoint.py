@@ -37,8 +37,8 @@ def young_daly_interval(checkpoint_cost_hours: float, hazard_per_hour: float) ->
 
     Examples
     --------
-    >>> round(young_daly_interval(0.05, 0.01), 3)   # M = 100 h
-    3.118
+    >>> round(young_daly_interval(0.05, 0.01), 3)   # M = 100 h; Young: sqrt(2 x 0.05 x 100) = 3.162
+    3.129
     """
     delta = float(checkpoint_cost_hours)
     lam = float(hazard_per_hour)
