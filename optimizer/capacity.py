@@ -41,7 +41,7 @@ from scenarios.plan import CapacityPlan, CommitmentPurchase, ReservedPurchase
 from scenarios.schema import HOURS_PER_YEAR
 
 #: Default total number of representative hours (split across paths when CVaR needs per-path costs).
-DEFAULT_MAX_BINS = 3000
+DEFAULT_MAX_BINS = 1200
 #: Smallest number of representative hours per path when binning path by path.
 MIN_BINS_PER_PATH = 48
 _EPS = 1e-9

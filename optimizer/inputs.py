@@ -225,8 +225,7 @@ def paths_to_array(
     check_frame(paths, "paths", file=file)
     if paths.empty:
         raise InputError(f"the {what} table is empty", file=file, fix="give at least one sample path")
-    sid = paths["series_id"].astype(str).to_numpy()
-    series, s_idx = np.unique(sid, return_inverse=True)
+    s_idx, series = pd.factorize(paths["series_id"].astype(str), sort=True)
     ts = pd.DatetimeIndex(paths["timestamp"]).tz_convert("UTC")
     uniq_ts = ts.unique().sort_values()
     if len(uniq_ts) > 1:
@@ -240,7 +239,8 @@ def paths_to_array(
     if (uniq_ts != uniq_ts.floor("h")).any():
         raise InputError("timestamps must be on the hour", file=file, column="timestamp")
     t_idx = uniq_ts.get_indexer(ts)
-    samples, p_idx = np.unique(paths["sample_id"].to_numpy(), return_inverse=True)
+    p_idx, samples = pd.factorize(paths["sample_id"], sort=True)
+    samples = np.asarray(samples)
     gpus = paths["gpus"].to_numpy(dtype=float, na_value=np.nan)
     nan = np.flatnonzero(~np.isfinite(gpus))
     if nan.size:

@@ -21,6 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+#: Above this many rows, skip the exact de-duplication pass (a row sort) and split directly.
+_UNIQUE_MAX_ROWS = 50_000
+
 
 @dataclass(frozen=True)
 class Bins:
@@ -74,11 +77,14 @@ def bin_hours(x: np.ndarray, max_bins: int | None, scale: np.ndarray | None = No
         x = x[:, None]
     n, d = x.shape
     w = np.ones(d) if scale is None else np.asarray(scale, dtype=float)
-    uniq, inv = np.unique(x, axis=0, return_inverse=True)
-    inv = inv.ravel()
-    if max_bins is None or uniq.shape[0] <= max_bins:
-        counts = np.bincount(inv, minlength=uniq.shape[0])
-        return Bins(labels=inv, centers=uniq, counts=counts)
+    if max_bins is None or n <= _UNIQUE_MAX_ROWS:
+        uniq, inv = np.unique(x, axis=0, return_inverse=True)
+        inv = inv.ravel()
+        if max_bins is None or uniq.shape[0] <= max_bins:
+            counts = np.bincount(inv, minlength=uniq.shape[0])
+            return Bins(labels=inv, centers=uniq, counts=counts)
+    # (on many rows the splitting below also ends with one cell per distinct row when they are few:
+    # a cell of identical rows has zero spread and is never split)
     xs = x * w[None, :]
     cells: list[np.ndarray] = []
     heap: list[tuple[float, int]] = []

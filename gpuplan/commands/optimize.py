@@ -70,7 +70,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
                         "default: forecast the scenario's history first")
     c.add_argument("--solver", choices=["highs", "cbc"], default=None, help="default: [solver] name")
     c.add_argument("--max-bins", type=int, default=None,
-                   help="representative hours of the reduced model (default 3000; 0 = every hour, slow)")
+                   help="representative hours of the reduced model (default 1200; 0 = every hour, slow)")
     c.add_argument("--no-hindsight", action="store_true", help="skip the perfect-hindsight baseline")
     c.add_argument("--no-history", action="store_true", help="skip the trailing-30-day baseline")
     c.add_argument("--frontier", action="store_true", help="also compute the cost-vs-CVaR efficient frontier")
@@ -182,7 +182,11 @@ def _capacity(args: argparse.Namespace) -> int:
         paths = read_paths(args.forecast)
         source = args.forecast
     else:
-        from gpuplan.pipeline import scenario_paths  # lazy: the pipeline forecasts the scenario's history
+        try:
+            from gpuplan.pipeline import scenario_paths  # lazy: the pipeline forecasts the scenario's history
+        except ImportError:
+            raise InputError("no --forecast given and the forecasting pipeline is not available",
+                             column="--forecast", fix="pass --forecast PATHS.csv (series_id,timestamp,sample_id,gpus)") from None
 
         log.info("forecasting the scenario's history for sample paths")
         paths = scenario_paths(sc, mapper=None, progress=progress)

@@ -91,6 +91,24 @@ def test_lp_second_stage_equals_closed_form_dispatch_on_every_hour() -> None:
         float((ev.reserved_gh + ev.committed_gh + ev.spot_gh + ev.on_demand_gh + ev.unmet_gh).sum()), rel=1e-9)
 
 
+def test_closed_form_dispatch_matches_the_lp_when_spot_prices_vary_by_hour() -> None:
+    rng = np.random.default_rng(12)
+    fams = {k: {**v, "committed_discount": {"3y": v["committed_discount"]["3y"]}} for k, v in TWO_FAMILIES.items()}
+    fams["h100"] = {**fams["h100"], "spot": {"usd_per_gpu_hour": 3.0, "available_gpus": 8}}
+    sc = make_scenario(fams)
+    h_n = 120
+    ts = pd.date_range("2026-01-01", periods=h_n, freq="h", tz="UTC")
+    spot = pd.concat([pd.DataFrame({"family": f, "timestamp": ts, "usd_per_gpu_hour": p * np.exp(rng.normal(0, 0.6, h_n)),
+                                    "available_gpus": rng.integers(0, 15, h_n).astype(float)})
+                      for f, p in (("a100", 1.15), ("h100", 3.0))], ignore_index=True)
+    paths = make_paths({"a100": seasonal_demand(rng, 40, 2, h_n), "h100": seasonal_demand(rng, 20, 2, h_n)})
+    inputs = capacity_inputs(paths, sc, spot=spot)
+    _, res, plan = _solve(inputs)
+    ev = evaluate(plan, inputs)
+    assert ev.spot_gh.sum() > 0 and ev.committed_used_usd.sum() > 0
+    assert float(ev.total_usd.mean()) == pytest.approx(res.objective * h_n, rel=1e-7)
+
+
 def test_dispatch_with_two_terms_never_costs_less_than_the_lp() -> None:
     inputs = _two_family_inputs(seed=11, s_n=2, h_n=150)
     _, res, plan = _solve(inputs)
