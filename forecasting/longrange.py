@@ -1,0 +1,197 @@
+"""Long horizons (weeks to 3 years): an hourly shape on top of a daily-level model with trend.
+
+Hourly models are built for the next hours and days; over months, what matters is the level of demand and
+how uncertain it is.  :class:`DailyLevel` models
+
+``y[t] = L[day(t)] + s[hour(t)] + r[t]``
+
+- ``L``: daily mean demand [GPUs], forecast by ETS with damped trend (and a day-of-week season when there
+  are at least 3 weeks of days), so uncertainty grows day by day as the level wanders;
+- ``s``: the average hour-of-day deviation from the daily mean over the last 4 weeks [GPUs];
+- ``r``: the hourly remainder, an AR(1) with the in-sample lag-1 autocorrelation and variance.
+
+:class:`Spliced` uses a short-range model (e.g. ``auto``) for the first ``switch`` hours and
+:class:`DailyLevel` after them; each path continues from where the short-range path ended (the AR(1)
+remainder starts at the gap between the two and decays), so paths stay continuous at the splice.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from forecasting.base import ForecastModel, ModelError, ar1_noise, lag1_autocorr
+from forecasting.ets import ETS
+from forecasting.naive import Naive
+
+#: Hours per day.
+DAY = 24
+
+
+class DailyLevel(ForecastModel):
+    """Daily-level model with trend, hour-of-day shape and AR(1) hourly remainder.
+
+    Parameters
+    ----------
+    trend
+        Damped additive trend on the daily level.
+    shape_days
+        Days of history averaged into the hourly shape [days].
+    """
+
+    name = "daily_level"
+    level_model_: ForecastModel
+    shape_: np.ndarray
+    phi_: float
+    sigma_r_: float
+    r_last_: float
+    offset_: int
+
+    def __init__(self, trend: bool = True, shape_days: int = 28) -> None:
+        self.trend = trend
+        self.shape_days = shape_days
+
+    def min_history(self) -> int:
+        return 4 * DAY
+
+    def _fit(self, y: np.ndarray) -> None:
+        n_days = y.size // DAY
+        if n_days < 4:
+            raise ModelError("daily_level needs at least 4 full days of history")
+        self.offset_ = y.size - n_days * DAY  # leading hours not in a full day
+        blocks = y[self.offset_:].reshape(n_days, DAY)
+        daily = blocks.mean(axis=1)
+        level: ForecastModel
+        if n_days >= 21:
+            level = ETS(trend="add" if self.trend else None, damped_trend=True, seasonal="add",
+                        seasonal_periods=7)
+        elif n_days >= 10:
+            level = ETS(trend="add" if self.trend else None, damped_trend=True, seasonal=None)
+        else:
+            level = Naive()
+        try:
+            self.level_model_ = level.fit(daily)
+        except ModelError:
+            self.level_model_ = Naive().fit(daily)
+            self.notes_.append("daily level ETS failed; used a daily random walk")
+        self.notes_.extend(self.level_model_.notes_)
+        dev = blocks - daily[:, None]
+        recent = dev[-int(self.shape_days):]
+        self.shape_ = recent.mean(axis=0)
+        resid = (dev - self.shape_[None, :]).ravel()
+        self.phi_ = float(np.clip(lag1_autocorr(resid), 0.0, 0.99))
+        self.sigma_r_ = float(np.std(resid))
+        self.r_last_ = float(resid[-1])
+
+    # -- components --------------------------------------------------------------------------------
+    def _days(self, h: int) -> int:
+        return -(-h // DAY)
+
+    def base_mean(self, h: int) -> np.ndarray:
+        """Level + hourly shape for steps 1..h [GPUs] (no hourly remainder)."""
+        lv = np.repeat(self.level_model_._mean(self._days(h)), DAY)[:h]
+        return np.asarray(lv + self.shape_[np.arange(h) % DAY])
+
+    def level_var(self, h: int) -> np.ndarray:
+        """Variance of the daily level at steps 1..h [GPUs^2]."""
+        return np.asarray(np.repeat(self.level_model_._sd(self._days(h)) ** 2, DAY)[:h])
+
+    def base_paths(self, h: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
+        """Simulated level + shape, shape ``(n_paths, h)`` [GPUs]."""
+        lv = self.level_model_._simulate(self._days(h), n_paths, rng)
+        return np.asarray(np.repeat(lv, DAY, axis=1)[:, :h] + self.shape_[np.arange(h) % DAY][None, :])
+
+    # -- model API ---------------------------------------------------------------------------------
+    def _mean(self, h: int) -> np.ndarray:
+        decay = self.phi_ ** np.arange(1, h + 1)
+        return self.base_mean(h) + decay * self.r_last_
+
+    def _sd(self, h: int) -> np.ndarray:
+        decay2 = self.phi_ ** (2 * np.arange(1, h + 1))
+        return np.sqrt(self.level_var(h) + self.sigma_r_**2 * (1.0 - decay2))
+
+    def _simulate(self, h: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
+        base = self.base_paths(h, n_paths, rng)
+        start = np.full(n_paths, self.r_last_)
+        noise = ar1_noise(n_paths, h, self.phi_, self.sigma_r_, rng, start=start)
+        return base + noise
+
+    def residuals(self) -> np.ndarray:
+        return np.full(self.n_obs_, np.nan)
+
+
+class Spliced(ForecastModel):
+    """A short-range model for the first ``switch`` hours, :class:`DailyLevel` after.
+
+    Parameters
+    ----------
+    short
+        Unfitted short-range model.
+    switch
+        Last hour served by the short-range model [h].
+    long
+        Unfitted long-range model (default :class:`DailyLevel`).
+    """
+
+    name = "spliced"
+    long_ok_: bool
+
+    def __init__(self, short: ForecastModel, switch: int = 168, long: DailyLevel | None = None) -> None:
+        self.short = short
+        self.switch = switch
+        self.long = long
+
+    @property
+    def label(self) -> str:
+        return self.short.label
+
+    def min_history(self) -> int:
+        return self.short.min_history()
+
+    def _fit(self, y: np.ndarray) -> None:
+        self.short.fit(self.y_raw_)
+        self.notes_.extend(self.short.notes_)
+        self.long_ = self.long if self.long is not None else DailyLevel()
+        try:
+            self.long_.fit(self.y_raw_)
+            self.long_ok_ = True
+            self.notes_.extend(self.long_.notes_)
+        except ModelError as exc:
+            self.long_ok_ = False
+            self.notes_.append(f"long-range level model unavailable ({exc}); short-range model used throughout")
+
+    def _split(self, h: int) -> int:
+        return min(int(self.switch), h) if self.long_ok_ else h
+
+    def _mean(self, h: int) -> np.ndarray:
+        s = self._split(h)
+        head = self.short._mean(s)
+        if s == h:
+            return head
+        base = self.long_.base_mean(h)
+        gap = head[-1] - base[s - 1]
+        decay = self.long_.phi_ ** np.arange(1, h - s + 1)
+        return np.r_[head, base[s:] + decay * gap]
+
+    def _sd(self, h: int) -> np.ndarray:
+        s = self._split(h)
+        head = self.short._sd(s)
+        if s == h:
+            return head
+        k = np.arange(1, h - s + 1)
+        decay2 = self.long_.phi_ ** (2 * k)
+        var = (self.long_.level_var(h)[s:] + self.long_.sigma_r_**2 * (1.0 - decay2)
+               + decay2 * head[-1] ** 2)
+        return np.r_[head, np.sqrt(var)]
+
+    def _simulate(self, h: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
+        s = self._split(h)
+        head = self.short._simulate(s, n_paths, rng)
+        if s == h:
+            return head
+        base = self.long_.base_paths(h, n_paths, rng)
+        start = head[:, -1] - base[:, s - 1]
+        tail = base[:, s:] + ar1_noise(n_paths, h - s, self.long_.phi_, self.long_.sigma_r_, rng, start=start)
+        return np.hstack([head, tail])
+
+    def residuals(self) -> np.ndarray:
+        return self.short.residuals()
