@@ -13,6 +13,8 @@ same numbers on every executor.
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.context
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -27,8 +29,18 @@ def _bar(total: int, desc: str | None, progress: bool) -> Any:
     return tqdm(total=total, desc=desc, leave=False, disable=not progress or total <= 1)
 
 
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """Start method of worker processes: ``forkserver`` where available, else ``spawn``.
+
+    Never plain ``fork``: HiGHS (and BLAS) start threads in the parent, and a forked child inherits their
+    locks held, which deadlocks (seen with the schedule's carbon-price sweep).
+    """
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
 class ProcessPoolMapper:
-    """Run items on a local pool of ``workers`` processes (``concurrent.futures``)."""
+    """Run items on a local pool of ``workers`` processes (``concurrent.futures``, forkserver start)."""
 
     def __init__(self, workers: int | None = None, progress: bool = True) -> None:
         self.workers = workers or os.cpu_count() or 1
@@ -39,7 +51,7 @@ class ProcessPoolMapper:
         if len(items) <= 1 or self.workers == 1:
             return SerialMapper(self.progress).map(fn, items, desc)
         out: list[Any] = [None] * len(items)
-        with ProcessPoolExecutor(max_workers=min(self.workers, len(items))) as pool, \
+        with ProcessPoolExecutor(max_workers=min(self.workers, len(items)), mp_context=_pool_context()) as pool, \
                 _bar(len(items), desc, self.progress) as bar:
             futures = {pool.submit(fn, x): i for i, x in enumerate(items)}
             from concurrent.futures import as_completed
