@@ -54,7 +54,7 @@ def section(title: str) -> None:
     print(f"\n== {title}", flush=True)
 
 
-def timed(fn, *a, **k):  # type: ignore[no-untyped-def]
+def timed(fn, *a, **k):  # type: ignore[no-untyped-def,unused-ignore]
     t0 = time.perf_counter()
     out = fn(*a, **k)
     return out, time.perf_counter() - t0
@@ -64,7 +64,7 @@ def timed(fn, *a, **k):  # type: ignore[no-untyped-def]
 FAMILIES = [("a100", 2.744705, 60.0), ("h100", 6.88, 30.0), ("l40s", 1.8615, 40.0), ("a10g", 1.006, 80.0)]
 
 
-def capacity_scenario():  # type: ignore[no-untyped-def]
+def capacity_scenario():  # type: ignore[no-untyped-def,unused-ignore]
     cat = {}
     for i, (fam, od, _) in enumerate(FAMILIES):
         cat[fam] = {"on_demand_usd_per_gpu_hour": od, "committed_discount": {"3y": 0.45 - 0.02 * i},
@@ -91,14 +91,14 @@ def synthetic_paths(n_paths: int, hours: int, seed: int = 0) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def to_matrices(problem):  # type: ignore[no-untyped-def]
+def to_matrices(problem):  # type: ignore[no-untyped-def,unused-ignore]
     """The PuLP problem as raw arrays for scipy: c, A_ub, b_ub, A_eq, b_eq, bounds, objective constant."""
     vs = problem.variables()
     idx = {v.name: i for i, v in enumerate(vs)}
     c = np.zeros(len(vs))
     for v, a in problem.objective.items():
         c[idx[v.name]] = a
-    rows = {"ub": ([], [], [], []), "eq": ([], [], [], [])}
+    rows: dict[str, tuple[list[int], list[int], list[float], list[float]]] = {"ub": ([], [], [], []), "eq": ([], [], [], [])}
     for con in problem.constraints():
         kind = "eq" if con.sense == 0 else "ub"
         sign = -1.0 if con.sense == 1 else 1.0  # >= rows become <= by negation
@@ -220,7 +220,7 @@ def bench_capacity(quick: bool) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ schedule
-def bench_jobs(n_jobs: int, days: float, start: pd.Timestamp, quota: float):  # type: ignore[no-untyped-def]
+def bench_jobs(n_jobs: int, days: float, start: pd.Timestamp, quota: float):  # type: ignore[no-untyped-def,unused-ignore]
     sc = load_scenario("default", overrides={
         "workload.generator.n_jobs": n_jobs, "workload.generator.span_days": days,
         "workload.generator.max_runtime_hours": 48.0, "catalog.a100.on_demand_quota_gpus": quota,

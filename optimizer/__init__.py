@@ -22,6 +22,7 @@ The engine imports only :mod:`scenarios` and third-party libraries.
 from optimizer.analytics import (
     break_even_table,
     cost_curve,
+    curve_break_even,
     cvar,
     min_three_year_discount,
     newsvendor,
@@ -83,6 +84,7 @@ __all__ = [
     "capacity_inputs",
     "cost_curve",
     "cost_schedule",
+    "curve_break_even",
     "cvar",
     "efficient_frontier",
     "evaluate",

@@ -415,6 +415,26 @@ def cost_curve(plan: CapacityPlan, inputs: CapacityInputs,
     return pd.DataFrame(rows)
 
 
+def curve_break_even(curve: pd.DataFrame) -> float:
+    """Commitment level [GPU-equivalents] beyond the recommendation at which the expected cost climbs back to
+    the all-on-demand cost (linear interpolation on :func:`cost_curve`'s rows); NaN when not reached.
+
+    Committing more than this loses money against buying nothing, in expectation.
+    """
+    c = curve.sort_values("factor")
+    od = float(c.loc[c["factor"] == 0.0, "expected_cost_usd"].iloc[0]) if (c["factor"] == 0.0).any() else math.nan
+    rec = c[c["factor"] >= 1.0]
+    x = rec["commitment_gpu_equivalents"].to_numpy()
+    y = rec["expected_cost_usd"].to_numpy() - od
+    above = np.flatnonzero(y >= 0)
+    if not above.size or not np.isfinite(od):
+        return math.nan
+    i = int(above[0])
+    if i == 0:
+        return float(x[0])
+    return float(x[i - 1] + (x[i] - x[i - 1]) * (0 - y[i - 1]) / (y[i] - y[i - 1]))
+
+
 def offer_curve(plan: CapacityPlan, inputs: CapacityInputs, offer: str,
                 levels: Sequence[float]) -> pd.DataFrame:
     """Expected cost as one offer's quantity varies, the rest of ``plan`` fixed.

@@ -239,8 +239,8 @@ def paths_to_array(
     if (uniq_ts != uniq_ts.floor("h")).any():
         raise InputError("timestamps must be on the hour", file=file, column="timestamp")
     t_idx = uniq_ts.get_indexer(ts)
-    p_idx, samples = pd.factorize(paths["sample_id"], sort=True)
-    samples = np.asarray(samples)
+    p_idx, sample_index = pd.factorize(paths["sample_id"], sort=True)
+    samples = np.asarray(sample_index)
     gpus = paths["gpus"].to_numpy(dtype=float, na_value=np.nan)
     nan = np.flatnonzero(~np.isfinite(gpus))
     if nan.size:

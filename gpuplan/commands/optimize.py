@@ -164,6 +164,7 @@ def _capacity(args: argparse.Namespace) -> int:
         CapacitySettings,
         capacity_inputs,
         cost_curve,
+        curve_break_even,
         efficient_frontier,
         laddered_plan,
         min_three_year_discount,
@@ -236,7 +237,9 @@ def _capacity(args: argparse.Namespace) -> int:
         for name, frame in res.frames().items():
             write_frame(frame, tmp / f"{name}.csv")
         write_frame(curve, tmp / "cost_curve.csv")
-        plot_cost_curve(curve).savefig(tmp / "cost_curve.png", dpi=120)
+        be = curve_break_even(curve)
+        plot_cost_curve(curve, break_even_gpus=be if math.isfinite(be) else None).savefig(
+            tmp / "cost_curve.png", dpi=120)
         for name, frame in extra.items():
             write_frame(frame.drop(columns=["plan_json"], errors="ignore"), tmp / f"{name}.csv")
         if "frontier" in extra:

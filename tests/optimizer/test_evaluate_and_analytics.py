@@ -9,6 +9,7 @@ import pytest
 from optimizer.analytics import (
     break_even_table,
     cost_curve,
+    curve_break_even,
     cvar,
     min_three_year_discount,
     newsvendor,
@@ -142,6 +143,11 @@ def test_cost_curve_marks_the_recommendation_at_its_minimum() -> None:
     assert rec["expected_cost_usd"].iloc[0] <= curve["expected_cost_usd"].min() + 1e-6
     zero = curve[curve["factor"] == 0.0]["expected_cost_usd"].iloc[0]
     assert zero == pytest.approx(float(evaluate(all_on_demand(), res.inputs).total_usd.mean()))
+    be = curve_break_even(curve)
+    od = float(curve.loc[curve["factor"] == 0.0, "expected_cost_usd"].iloc[0])
+    if np.isfinite(be):  # at the break-even level, committing more than that costs what buying nothing costs
+        scaled = curve[curve["commitment_gpu_equivalents"] >= be]["expected_cost_usd"]
+        assert (scaled >= od - 1e-6).all() and be > rec["commitment_gpu_equivalents"].iloc[0]
     key = f"reserved_a100_{res.plan.reserved[0].term_years}y_{res.plan.reserved[0].payment}"
     oc = offer_curve(res.plan, res.inputs, key, levels=[10.0 * i for i in range(9)])
     assert oc.loc[oc["is_recommendation"], "expected_cost_usd"].iloc[0] <= oc["expected_cost_usd"].min() + 1e-6
