@@ -1,0 +1,42 @@
+"""``gpuplan compare A.toml B.toml ...``: key figures side by side."""
+
+from __future__ import annotations
+
+import argparse
+
+from gpuplan.commands._common import add_executor_options, close_mapper, mapper_from_args
+from scenarios.io import write_frame
+from scenarios.loader import load_scenario
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``compare`` command."""
+    p = sub.add_parser(
+        "compare", help="run the plan for several scenarios and show key figures side by side",
+        description="Run the whole plan pipeline for each scenario and print the key figures (recommended "
+                    "purchases, expected and p95 cost, savings, coverage, utilization, carbon) side by side.",
+        epilog="example: gpuplan compare default scenarios/my_variant.toml --out compare.csv",
+    )
+    p.add_argument("scenarios", nargs="+", help="scenario TOML files or bundled names")
+    p.add_argument("--replications", type=int, default=None, help="override simulation.replications")
+    p.add_argument("--out", default=None, help="also write the table as CSV")
+    add_executor_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Compare and print."""
+    from gpuplan.compare import compare_scenarios
+    from gpuplan.negotiate import markdown_table
+
+    scs = [load_scenario(s) for s in args.scenarios]  # all validated before anything runs
+    mapper = mapper_from_args(args)
+    try:
+        table = compare_scenarios(scs, mapper=mapper, replications=args.replications)
+    finally:
+        close_mapper(mapper)
+    print(markdown_table(table))
+    if args.out:
+        write_frame(table, args.out)
+        print(f"\nTable: {args.out}")
+    return 0
