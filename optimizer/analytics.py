@@ -234,6 +234,7 @@ def overcommit_cost(
     solver: SolverConfig | None = None,
     mapper: Mapper | None = None,
     reoptimize: bool = True,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """What ``plan`` costs if demand turns out ``drop`` lower than forecast (every path, every hour).
 
@@ -249,6 +250,8 @@ def overcommit_cost(
         For the re-optimised plan at each lower demand (the regret reference).
     reoptimize
         Also solve for the best plan at the lower demand (``regret_usd`` = plan - best).
+    progress
+        Progress bar for the default serial mapper.
 
     Returns
     -------
@@ -256,7 +259,7 @@ def overcommit_cost(
         ``demand_drop, expected_cost_usd, all_on_demand_usd, savings_usd, savings_pct, idle_commitment_usd,
         commitment_utilization, best_plan_cost_usd, regret_usd``.
     """
-    mapper = mapper or SerialMapper()
+    mapper = mapper or SerialMapper(progress)
     rows = []
     items = []
     for drop in drops:

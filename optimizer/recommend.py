@@ -359,6 +359,7 @@ def efficient_frontier(
     settings: CapacitySettings | None = None,
     solver: SolverConfig | None = None,
     mapper: Mapper | None = None,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """Expected cost against CVaR of cost as the weight on CVaR grows (each point an optimal plan).
 
@@ -374,6 +375,8 @@ def efficient_frontier(
         Model settings; the frontier bins each path separately.
     solver, mapper
         Solver settings; runs the solves (default serially).
+    progress
+        Progress bar for the default serial mapper.
 
     Returns
     -------
@@ -385,7 +388,7 @@ def efficient_frontier(
     a = float(alpha if alpha is not None else inputs.policies.risk.alpha)
     items = [(inputs, with_settings(settings, risk_weight=float(w), alpha=a, per_path=True),
               solver or SolverConfig(), float(w), a) for w in weights]
-    return pd.DataFrame((mapper or SerialMapper()).map(_frontier_item, items, desc="efficient frontier"))
+    return pd.DataFrame((mapper or SerialMapper(progress)).map(_frontier_item, items, desc="efficient frontier"))
 
 
 @dataclass(eq=False)

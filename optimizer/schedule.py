@@ -547,6 +547,7 @@ def schedule_pareto(
     time_limit_s: float | None = 120.0,
     mip_gap: float | None = 0.01,
     mapper: Mapper | None = None,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """Carbon against money as the internal carbon price varies (one optimal schedule per price).
 
@@ -558,4 +559,4 @@ def schedule_pareto(
         beyond reservations) is what is paid, the carbon price itself is not.
     """
     items = [(inputs, float(cp), method, solver, time_limit_s, mip_gap) for cp in carbon_prices]
-    return pd.DataFrame((mapper or SerialMapper()).map(_pareto_item, items, desc="carbon price sweep"))
+    return pd.DataFrame((mapper or SerialMapper(progress)).map(_pareto_item, items, desc="carbon price sweep"))

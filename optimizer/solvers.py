@@ -66,12 +66,13 @@ class SolveResult:
         return self.status in ("optimal", "feasible")
 
     def as_dict(self) -> dict[str, Any]:
-        """The fields as a plain dict (for JSON)."""
-        return {
+        """The fields as a plain dict for JSON (NaN, i.e. not reported, becomes None)."""
+        d: dict[str, Any] = {
             "status": self.status, "termination": self.termination, "objective": self.objective,
             "runtime_s": self.runtime_s, "mip_gap": self.mip_gap, "solver": self.solver,
             "best_bound": self.best_bound,
         }
+        return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in d.items()}
 
 
 def linear(pairs: Iterable[tuple[Any, float]], constant: float = 0.0) -> pulp.LpAffineExpression:

@@ -159,6 +159,12 @@ def _json_default(o: Any) -> Any:
     return str(o)
 
 
+def _finite(d: dict[str, Any]) -> dict[str, Any]:
+    """NaN and infinities (figures not available) as null, so the JSON is strict."""
+    return {k: (None if isinstance(v, float | np.floating) and not math.isfinite(float(v)) else v)
+            for k, v in d.items()}
+
+
 def _capacity(args: argparse.Namespace) -> int:
     from optimizer import (
         CapacitySettings,
@@ -211,14 +217,16 @@ def _capacity(args: argparse.Namespace) -> int:
         extra: dict[str, pd.DataFrame] = {}
         if args.frontier:
             log.info("efficient frontier (one solve per CVaR weight)")
-            extra["frontier"] = efficient_frontier(inputs, settings=settings, solver=cfg, mapper=mapper)
+            extra["frontier"] = efficient_frontier(inputs, settings=settings, solver=cfg, mapper=mapper,
+                                                   progress=progress)
         ladder = None
         if args.ladder:
             log.info("laddered plan (quarterly tranches)")
             ladder = laddered_plan(inputs, settings=settings, solver=cfg)
         if args.analytics:
             log.info("negotiation analytics")
-            extra["overcommit"] = overcommit_cost(res.plan, inputs, settings=settings, solver=cfg, mapper=mapper)
+            extra["overcommit"] = overcommit_cost(res.plan, inputs, settings=settings, solver=cfg, mapper=mapper,
+                                                  progress=progress)
             extra["three_year_discount"] = pd.concat(
                 [min_three_year_discount(inputs, growth_per_year=g) for g in (-0.25, 0.0, 0.15, 0.30)],
                 ignore_index=True)
@@ -233,7 +241,7 @@ def _capacity(args: argparse.Namespace) -> int:
     summary["paths_source"] = source
     with atomic_dir(args.out) as tmp:
         (tmp / "plan.json").write_text(res.plan.to_json(), encoding="utf-8")
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=_json_default), encoding="utf-8")
+        (tmp / "summary.json").write_text(json.dumps(_finite(summary), indent=2, default=_json_default, allow_nan=False), encoding="utf-8")
         for name, frame in res.frames().items():
             write_frame(frame, tmp / f"{name}.csv")
         write_frame(curve, tmp / "cost_curve.csv")
@@ -346,14 +354,15 @@ def _schedule(args: argparse.Namespace) -> int:
                              fix="e.g. --pareto 0,50,100,200") from None
         log.info("Pareto curve over %d carbon prices", len(prices))
         pareto = schedule_pareto(inp, carbon_prices=prices, method=args.method, solver=args.solver or cfg.name,
-                                 time_limit_s=cfg.time_limit_s, mip_gap=cfg.mip_gap)
+                                 time_limit_s=cfg.time_limit_s, mip_gap=cfg.mip_gap,
+                                 progress=not getattr(args, "quiet", False))
     s = res.summary()
     notes = list(res.notes) + list(carbon.attrs.get("notes", [])) + list(price.attrs.get("notes", [])) + list(
         jobs.attrs.get("notes", []))
     with atomic_dir(args.out) as tmp:
         write_frame(res.schedule, tmp / "schedule.csv")
         write_frame(res.jobs, tmp / "jobs.csv")
-        (tmp / "summary.json").write_text(json.dumps(s, indent=2, default=_json_default), encoding="utf-8")
+        (tmp / "summary.json").write_text(json.dumps(_finite(s), indent=2, default=_json_default, allow_nan=False), encoding="utf-8")
         if pareto is not None:
             write_frame(pareto, tmp / "pareto.csv")
             plot_pareto(pareto).savefig(tmp / "pareto.png", dpi=120)
