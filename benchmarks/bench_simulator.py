@@ -23,6 +23,7 @@ Run: ``.venv/bin/python benchmarks/bench_simulator.py`` (about a minute).
 from __future__ import annotations
 
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -144,6 +145,16 @@ def bare_jobs_seconds(release: list[float], duration: list[float], extra: int) -
     return time.perf_counter() - t, next(env._eid)
 
 
+def _cpu() -> float:
+    """CPU seconds (user + system) of this process and its finished children."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _noop(x: int) -> int:
+    return x
+
+
 def main() -> None:
     if not DATA.is_dir():
         print(f"skipped: {DATA} not found (needs ../shared/data/job_statistics)")
@@ -211,19 +222,27 @@ def main() -> None:
           f"{(hrec.events - 4 * len(jobs)) / max(hint, 1):.2f}; {ht:.2f} s = {hrec.events / ht:,.0f} events/s")
 
     # full replications (engine + fluid + accounting), serial vs 2 processes
-    reps = 4
+    reps = 8
+    cpu0 = _cpu()
     t = time.perf_counter()
     r1 = run(inputs, replications=reps, seed=SEED, detail="none", mapper=SerialMapper(progress=False))
     serial = time.perf_counter() - t
+    cpu_serial = _cpu() - cpu0
     walls = r1.meta["wall_seconds"]
     print(f"full replication (engine + accounting) wall: mean {np.mean(walls):.2f} s, "
           f"min {np.min(walls):.2f} s, max {np.max(walls):.2f} s over {reps}")
     t = time.perf_counter()
+    ProcessPoolMapper(2, progress=False).map(_noop, [0, 1])
+    startup = time.perf_counter() - t
+    cpu0 = _cpu()
+    t = time.perf_counter()
     r2 = run(inputs, replications=reps, seed=SEED, detail="none", mapper=ProcessPoolMapper(2, progress=False))
     par = time.perf_counter() - t
-    same = r1.kpis.drop(columns=[]).equals(r2.kpis)
-    print(f"{reps} replications: serial {serial:.2f} s, 2 processes {par:.2f} s, speed-up {serial / par:.2f}x; "
-          f"identical KPIs: {same}")
+    cpu_par = _cpu() - cpu0
+    same = r1.kpis.equals(r2.kpis)
+    print(f"{reps} replications: serial {serial:.2f} s wall / {cpu_serial:.2f} s CPU, 2 processes {par:.2f} s wall / "
+          f"{cpu_par:.2f} s CPU (parent + workers), speed-up {serial / par:.2f}x (a 2-process pool costs "
+          f"{startup:.2f} s to start: forkserver + imports); identical KPIs: {same}")
     print(f"load average at end {os.getloadavg()[0]:.2f}")
     k = r1.summary.set_index("metric")
     for m in ("total_cost_usd", "job_interruptions", "deadline_misses", "mean_queue_delay_hours",

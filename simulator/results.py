@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from simulator.inputs import SimulationInputs
 from simulator.replication import ReplicationOutput
@@ -96,6 +95,8 @@ def summarise(kpis: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         Columns ``metric, mean, std, ci95_low, ci95_high, n`` (n = replications with a value).
     """
+    from scipy import stats  # lazy: keeps worker start-up light
+
     rows = []
     for col in kpis.columns:
         if col in _NOT_SUMMARISED or not pd.api.types.is_numeric_dtype(kpis[col]):
