@@ -166,21 +166,18 @@ def _finite(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def _capacity(args: argparse.Namespace) -> int:
-    from optimizer import (
-        CapacitySettings,
-        capacity_inputs,
+    # submodule imports: they work however the package is installed
+    from optimizer.analytics import (
         cost_curve,
         curve_break_even,
-        efficient_frontier,
-        laddered_plan,
         min_three_year_discount,
-        optimize_capacity,
         overcommit_cost,
-        plot_cost_curve,
-        plot_frontier,
         sensitivity_table,
-        solver_config,
     )
+    from optimizer.capacity import CapacitySettings
+    from optimizer.inputs import capacity_inputs
+    from optimizer.plots import plot_cost_curve, plot_frontier
+    from optimizer.recommend import efficient_frontier, laddered_plan, optimize_capacity, solver_config
 
     sc = load_scenario(args.scenario)
     progress = not getattr(args, "quiet", False)
@@ -319,7 +316,9 @@ def _read_plan(path: str) -> CapacityPlan:
 
 
 def _schedule(args: argparse.Namespace) -> int:
-    from optimizer import optimize_schedule, plot_pareto, schedule_inputs, schedule_pareto
+    from optimizer.plots import plot_pareto
+    from optimizer.schedule import optimize_schedule, schedule_pareto
+    from optimizer.schedule_inputs import schedule_inputs
     from scenarios.signals import load_signals
     from scenarios.workload import load_jobs
 
