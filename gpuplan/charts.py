@@ -70,7 +70,7 @@ def cost_distribution(costs: pd.DataFrame, value: str = "total_cost_usd", by: st
     fig, ax = plt.subplots(figsize=(8, 3.4))
     groups = list(dict.fromkeys(costs[by]))
     data = [costs.loc[costs[by] == g, value].to_numpy() / 1e6 for g in groups]
-    ax.boxplot(data, vert=False, tick_labels=groups, widths=0.5)
+    ax.boxplot(data, orientation="horizontal", tick_labels=groups, widths=0.5)
     rng = np.random.default_rng(0)
     for i, d in enumerate(data, start=1):
         ax.scatter(d, i + rng.uniform(-0.12, 0.12, size=len(d)), s=8, alpha=0.5, color="#3a7ca5")

@@ -1,0 +1,176 @@
+"""The plan pipeline end to end on the small bundled scenario: bounds, consistency, levers, report, CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gpuplan.cli import main
+from gpuplan.executors import DaskMapper
+from gpuplan.pipeline import LEVER_RANGES, PlanRun, current_plan, run_plan, without_spot
+from gpuplan.plan_report import break_even_commitment, plan_tables, write_plan
+from scenarios import load_scenario
+from scenarios.parallel import SerialMapper
+
+REPS = 3
+
+
+@pytest.fixture(scope="module")
+def small_run() -> PlanRun:
+    sc = load_scenario("small")
+    return run_plan(sc, mapper=SerialMapper(False), progress=False, replications=REPS)
+
+
+def test_every_plan_is_simulated_with_the_same_replications(small_run: PlanRun) -> None:
+    costs = small_run.plan_costs()
+    assert set(costs["plan"]) == {"recommended", "all-on-demand", "trailing-30d"}
+    assert costs.groupby("plan")["replication"].nunique().eq(REPS).all()
+    assert (costs["total_cost_usd"] > 0).all()
+
+
+def test_optimizer_bounds_hold_on_the_forecast_paths(small_run: PlanRun) -> None:
+    s = small_run.capacity.summary()
+    assert s["expected_cost_usd"] <= s["all_on_demand_usd"] + 1e-6
+    assert s["perfect_hindsight_usd"] <= s["expected_cost_usd"] + 1e-6
+
+
+def test_simulated_savings_are_measured_against_all_on_demand(small_run: PlanRun) -> None:
+    cmp = small_run.comparison().set_index("plan")
+    assert cmp.loc["all-on-demand", "savings_vs_all_on_demand_pct"] == pytest.approx(0.0, abs=1e-9)
+    rec, aod = cmp.loc["recommended"], cmp.loc["all-on-demand"]
+    assert rec["savings_vs_all_on_demand_pct"] == pytest.approx(
+        100 * (1 - rec["expected_cost_usd"] / aod["expected_cost_usd"]))
+    assert rec["expected_cost_usd"] < aod["expected_cost_usd"]
+    assert 0.0 < rec["coverage"] <= 1.0
+
+
+def test_key_figures_agree_with_the_plan_and_the_comparison(small_run: PlanRun) -> None:
+    k = small_run.key_figures()
+    plan = small_run.recommended
+    assert k["reserved_gpus"] == pytest.approx(sum(p.gpus for p in plan.reserved))
+    assert k["committed_usd_per_hour"] == pytest.approx(sum(c.usd_per_hour for c in plan.committed))
+    sims = small_run.simulations
+    assert k["expected_cost_usd"] == pytest.approx(sims["recommended"].kpis["total_cost_usd"].mean())
+    assert k["all_on_demand_cost_usd"] == pytest.approx(sims["all-on-demand"].kpis["total_cost_usd"].mean())
+    paths = small_run.family_paths
+    per_path_hour = paths.groupby(["sample_id", "timestamp"])["gpus"].sum()
+    assert k["forecast_mean_gpus"] == pytest.approx(per_path_hour.mean())
+
+
+def test_lever_table_lists_every_lever_with_the_quoted_ranges(small_run: PlanRun) -> None:
+    lev = small_run.levers.set_index("lever")
+    assert list(lev.index) == list(LEVER_RANGES)
+    for name, rng in LEVER_RANGES.items():
+        if rng is None:
+            assert np.isnan(lev.loc[name, "typical_low_pct"])
+        else:
+            assert (lev.loc[name, "typical_low_pct"], lev.loc[name, "typical_high_pct"]) == rng
+    sims = small_run.simulations
+    committed = sims["all-on-demand"].kpi("total_cost_usd") - sims["recommended"].kpi("total_cost_usd")
+    assert lev.loc["reserved or committed capacity", "saving_usd"] == pytest.approx(committed)
+    s = small_run.schedule
+    assert s is not None
+    assert lev.loc["carbon- or price-aware scheduling", "saving_usd"] == pytest.approx(
+        s.arrival["energy_cost_usd"] - s.totals["energy_cost_usd"])
+
+
+def test_spot_lever_compares_with_and_without_spot(small_run: PlanRun) -> None:
+    sc = small_run.scenario
+    assert all(f.spot is None for f in without_spot(sc).catalog.values())
+    assert all(f.spot is not None for f in sc.catalog.values())
+    spot = small_run.levers.set_index("lever").loc["spot with checkpointing"]
+    assert spot["saving_usd"] > 0, "spot at ~42-45 % of on-demand must save money on preemptible work"
+    assert 0 < spot["saving_pct"] < 100
+
+
+def test_schedule_never_emits_more_than_running_on_arrival_at_positive_carbon_price(small_run: PlanRun) -> None:
+    s = small_run.schedule
+    assert s is not None
+    assert s.totals["objective_usd"] <= s.arrival["objective_usd"] + 1e-6
+    p = small_run.pareto.sort_values("carbon_price_usd_per_tonne")
+    assert (np.diff(p["kg_co2e"].to_numpy()) <= 1e-6 * p["kg_co2e"].max()).all()
+
+
+def test_current_commitments_become_a_baseline_plan() -> None:
+    sc = load_scenario("small", overrides={
+        "current.reserved": [{"family": "a100", "term_years": 1, "gpus": 40, "usd_per_gpu_hour": 1.74}],
+        "current.committed_usd_per_hour": {"1y": 10.0},
+    })
+    plan = current_plan(sc)
+    assert plan is not None
+    assert plan.reserved_gpus("a100") == 40
+    assert plan.committed_usd_per_hour() == 10.0
+    assert current_plan(load_scenario("small")) is None
+
+
+def test_break_even_commitment_is_where_the_curve_crosses_all_on_demand() -> None:
+    curve = pd.DataFrame({"factor": [0.0, 1.0, 2.0, 3.0],
+                          "commitment_gpu_equivalents": [0.0, 10.0, 20.0, 30.0],
+                          "expected_cost_usd": [100.0, 80.0, 90.0, 110.0]})
+    assert break_even_commitment(curve) == pytest.approx(25.0)
+    assert break_even_commitment(curve.iloc[:3]) is None
+
+
+def test_report_has_every_section_figure_and_table(small_run: PlanRun, tmp_path: Path) -> None:
+    path = write_plan(small_run, tmp_path / "out")
+    html = path.read_text()
+    for title in ["Recommendation at a glance", "Demand forecast", "Cost risk", "Cost against commitment",
+                  "Where the money goes", "Spot: interruptions and lost work",
+                  "Carbon- and price-aware training schedule", "Savings levers", "Inputs, assumptions"]:
+        assert title in html, title
+    assert len(re.findall(r"data:image/png;base64,", html)) >= 7
+    assert "Rests on:" in html
+    tables = {p.stem for p in (tmp_path / "out" / "tables").glob("*.csv")}
+    assert set(plan_tables(small_run)) == tables
+    purchases = pd.read_csv(tmp_path / "out" / "tables" / "purchases.csv")
+    assert purchases["quantity"].sum() == pytest.approx(small_run.recommended.to_frame()["quantity"].sum())
+    key = json.loads((tmp_path / "out" / "key_figures.json").read_text())
+    assert key["expected_cost_usd"] == pytest.approx(small_run.key_figures()["expected_cost_usd"])
+
+
+def test_failed_report_leaves_no_half_written_folder(small_run: PlanRun, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import gpuplan.plan_report as pr
+
+    def boom(*a: object, **k: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(pr, "atomic_write", boom)
+    with pytest.raises(RuntimeError):
+        write_plan(small_run, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_same_seed_same_numbers_on_dask_local_cluster(small_run: PlanRun) -> None:
+    sc = load_scenario("small")
+    with DaskMapper("local", workers=2, progress=False) as mapper:
+        on_dask = run_plan(sc, mapper=mapper, progress=False, replications=REPS)
+    a, b = small_run.key_figures(), on_dask.key_figures()
+    assert a.keys() == b.keys()
+    for key, value in a.items():
+        if isinstance(value, float):
+            assert b[key] == pytest.approx(value, rel=1e-9, abs=1e-9), key
+        else:
+            assert b[key] == value, key
+
+
+def test_plan_cli_writes_the_report_and_says_where(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["-q", "plan", "small", "--out", str(tmp_path / "p"), "--workers", "1", "--replications", "2"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert f"Report: {(tmp_path / 'p' / 'report.html').resolve()}" in out
+    assert (tmp_path / "p" / "plan.json").exists()
+
+
+def test_plan_cli_bad_override_exits_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["-q", "plan", "small", "--out", str(tmp_path / "p"), "--set", "simulation.replications=0"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2
+    assert len(err) == 1 and "simulation.replications" in err[0] and "must be >= 1" in err[0]
+    assert not (tmp_path / "p").exists()
