@@ -288,3 +288,18 @@ def test_summary_figures_add_up() -> None:
     pur = res.purchases()
     assert (pur["expected_utilization"] <= 1 + 1e-9).all()
     assert (pur["break_even_utilization"] < 1).all()
+
+
+def test_reservations_in_whole_instances_are_the_best_multiple() -> None:
+    rng = np.random.default_rng(21)
+    demand = rng.integers(0, 60, size=(1, 97)).astype(float)
+    od, rate = 2.0, 1.0
+    sc = make_scenario({"a100": {"on_demand_usd_per_gpu_hour": od,
+                                 "reserved": [{"term_years": 1, "usd_per_gpu_hour": rate}]}})
+    inputs = capacity_inputs(make_paths({"a100": demand}), sc)
+    _, res, plan = _solve(inputs, CapacitySettings(max_bins=None, use_policies=False, reserved_step_gpus=8.0))
+    gpus = plan.reserved[0].gpus
+    assert gpus % 8 == pytest.approx(0.0, abs=1e-6)
+    costs = {k: rate * k * demand.size + od * np.maximum(demand - k, 0).sum() for k in range(0, 65, 8)}
+    assert gpus == min(costs, key=lambda k: costs[k])
+    assert res.objective * demand.size == pytest.approx(min(costs.values()), rel=1e-9)
