@@ -28,7 +28,7 @@ def small_run() -> PlanRun:
 
 def test_every_plan_is_simulated_with_the_same_replications(small_run: PlanRun) -> None:
     costs = small_run.plan_costs()
-    assert set(costs["plan"]) == {"recommended", "all-on-demand", "trailing-30d"}
+    assert set(costs["plan"]) == {"recommended", "all-on-demand", "trailing-30d", "current"}
     assert costs.groupby("plan")["replication"].nunique().eq(REPS).all()
     assert (costs["total_cost_usd"] > 0).all()
 
@@ -96,6 +96,19 @@ def test_schedule_never_emits_more_than_running_on_arrival_at_positive_carbon_pr
     assert (np.diff(p["kg_co2e"].to_numpy()) <= 1e-6 * p["kg_co2e"].max()).all()
 
 
+def test_right_sizing_lever_measures_the_current_plans_idle_cost(small_run: PlanRun) -> None:
+    lev = small_run.levers.set_index("lever").loc["right-sizing idle capacity"]
+    assert "'current'" in lev["of_what"]
+    assert lev["saving_usd"] == pytest.approx(
+        _idle(small_run.simulations["current"]) - _idle(small_run.simulations["recommended"]))
+
+
+def _idle(sim) -> float:  # type: ignore[no-untyped-def]
+    k = sim.kpis
+    share = np.where(k["reserved_gpu_hours"] > 0, k["idle_reserved_gpu_hours"] / k["reserved_gpu_hours"], 0.0)
+    return float((k["cost_reserved_usd"] * share + k["committed_unused_usd"]).mean())
+
+
 def test_current_commitments_become_a_baseline_plan() -> None:
     sc = load_scenario("small", overrides={
         "current.reserved": [{"family": "a100", "term_years": 1, "gpus": 40, "usd_per_gpu_hour": 1.74}],
@@ -105,7 +118,7 @@ def test_current_commitments_become_a_baseline_plan() -> None:
     assert plan is not None
     assert plan.reserved_gpus("a100") == 40
     assert plan.committed_usd_per_hour() == 10.0
-    assert current_plan(load_scenario("small")) is None
+    assert current_plan(load_scenario("small", overrides={"current": {}})) is None
 
 
 def test_break_even_commitment_is_where_the_curve_crosses_all_on_demand() -> None:
