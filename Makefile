@@ -23,7 +23,7 @@ $(STAMP): requirements.lock pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/gpuplan summary default
+	$(BIN)/gpuplan plan default --out $(OUT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
