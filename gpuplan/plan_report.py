@@ -19,6 +19,7 @@ from gpuplan.report import Report
 from optimizer.plots import plot_cost_curve, plot_frontier, plot_pareto
 from scenarios.io import atomic_dir, atomic_write, write_frame
 from scenarios.loader import effective_dict
+from simulator.focus import to_focus
 
 POOLS = ("reserved", "committed", "spot", "on_demand")
 
@@ -114,6 +115,8 @@ def plan_tables(run: PlanRun) -> dict[str, pd.DataFrame]:
     }
     for name, sim in run.simulations.items():
         tables[f"kpis_{name}"] = sim.kpis
+    # FOCUS-shaped charge rows of the recommendation (first replication, daily), for FOCUS dashboards.
+    tables["focus_recommended"] = to_focus(run.simulations["recommended"], replication=0, period="day")
     if run.schedule is not None:
         tables["schedule"] = run.schedule.schedule
         tables["schedule_jobs"] = run.schedule.jobs

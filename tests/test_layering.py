@@ -35,3 +35,12 @@ def test_package_imports_respect_floors(package: str) -> None:
         if bad:
             offenders.append(f"{f.relative_to(ROOT)} imports {sorted(bad)}")
     assert offenders == [], offenders
+
+
+def test_table_registry_parses_every_row() -> None:
+    from scenarios.tables import columns, registry
+
+    assert columns("history") == ["series_id", "timestamp", "gpus"]
+    for table, cols in registry().items():
+        for c in cols:
+            assert c.dtype in {"string", "float64", "int64", "bool", "datetime64[ns, UTC]"}, (table, c.name, c.dtype)
