@@ -712,7 +712,8 @@ def focus_export(usage: pd.DataFrame, sc: Scenario, seed: int = 0, *, spot_share
 
     # per family: hourly totals and each usage row's share of its hour
     fam_rows = {f: np.flatnonzero((u["family"] == f).to_numpy(dtype=bool)) for f in families}
-    total = {f: np.bincount(pos[i], weights=u["gpus"].to_numpy(dtype=float)[i], minlength=n_h)
+    # bincount of no rows returns int64 zeros: force float so a family with reservations but no usage works
+    total = {f: np.bincount(pos[i], weights=u["gpus"].to_numpy(dtype=float)[i], minlength=n_h).astype(float)
              for f, i in fam_rows.items()}
     gpus = u["gpus"].to_numpy(dtype=float)
     row_share = np.zeros(len(u))

@@ -136,7 +136,7 @@ def test_summary_of_default_prints_demand_spend_and_settings(capsys: pytest.Capt
     # the two Helios outages (local 2020-05-10 all day, 2020-05-12 15:00) are flagged, not hidden
     assert "2020-05-09 16:00 UTC +24 h, 2020-05-12 07:00 UTC +1 h" in out
     assert "a100/vc8Sj" in out and "h100/vcpDC" in out
-    assert "ASSUMPTION" in out and "none, so everything is on demand" in out
+    assert "ASSUMPTION" in out and "current commitments ([current]): 120 a100 GPUs reserved 1y" in out
     assert "Standard (on-demand)" in out
 
 

@@ -152,7 +152,7 @@ committed_usd_per_hour = { 1y = 3.0 }
 
 
 def test_price_usage_without_commitments_is_list_price() -> None:
-    sc = load_scenario("default")
+    sc = load_scenario("default", overrides={"current": {}})
     h = load_history(sc)
     b = price_usage(sc, h.family_history())
     assert set(b["pricing_category"]) == {"Standard"}
