@@ -21,6 +21,7 @@ from scenarios.errors import InputError
 from scenarios.io import atomic_dir, write_frame
 from scenarios.loader import load_scenario
 from scenarios.plan import CapacityPlan
+from scenarios.readers.paths import read_paths
 from scenarios.schema import Scenario
 
 log = logging.getLogger("gpuplan")
@@ -104,39 +105,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     s.add_argument("--out", required=True, help="output folder (created; files replaced atomically)")
     s.set_defaults(func=_schedule)
 
-
-# ---------------------------------------------------------------------------------------------------------
-def read_paths(path: str) -> pd.DataFrame:
-    """Read a sample-paths CSV (``series_id, timestamp, sample_id, gpus``; timestamps with a UTC offset)."""
-    try:
-        df = pd.read_csv(path)
-    except OSError as exc:
-        raise InputError(f"cannot read the forecast: {exc.strerror}", file=path) from None
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"not a CSV file: {exc}", file=path) from None
-    for col in ("series_id", "timestamp", "sample_id", "gpus"):
-        if col not in df.columns:
-            raise InputError("missing required column", file=path, column=col,
-                             fix="give series_id,timestamp,sample_id,gpus (gpuplan forecast writes paths.csv)")
-    try:
-        ts = pd.to_datetime(df["timestamp"], format="ISO8601")
-    except (ValueError, TypeError) as exc:
-        raise InputError(f"unreadable timestamp: {exc}", file=path, column="timestamp") from None
-    if ts.dt.tz is None:
-        raise InputError("timestamps have no UTC offset", file=path, column="timestamp",
-                         fix="write them as 2026-01-01T00:00:00Z")
-    df["timestamp"] = ts.dt.tz_convert("UTC")
-    df["series_id"] = df["series_id"].astype(str)
-    if not pd.api.types.is_integer_dtype(df["sample_id"]):
-        raise InputError("sample_id must be whole numbers", file=path, column="sample_id")
-    if not pd.api.types.is_numeric_dtype(df["gpus"]):
-        raise InputError("gpus must be numbers", file=path, column="gpus")
-    team = df["series_id"].str.contains("/", regex=False)
-    if team.any():
-        log.info("%s: using the %d family-level series, leaving out %d team series",
-                 path, df.loc[~team, "series_id"].nunique(), df.loc[team, "series_id"].nunique())
-        df = df[~team].reset_index(drop=True)
-    return df
 
 
 def _history(sc: Scenario) -> pd.DataFrame | None:
