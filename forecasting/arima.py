@@ -10,7 +10,6 @@ seconds instead of ~0.5 s).  The Kalman filter handles missing hours natively.
 from __future__ import annotations
 
 from collections.abc import Sequence
-
 from typing import Any
 
 import numpy as np

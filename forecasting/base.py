@@ -34,6 +34,9 @@ from forecasting.gaps import fill_gaps
 T = TypeVar("T")
 
 
+_FAILURES = (ValueError, np.linalg.LinAlgError, IndexError, ZeroDivisionError, FloatingPointError, RuntimeError)
+
+
 class ModelError(RuntimeError):
     """A model could not be fitted or used on this series (the orchestrator falls back and records it)."""
 
@@ -205,15 +208,20 @@ class ForecastModel(ABC):
             self._fit(filled)
         except ModelError:
             raise
-        except (ValueError, np.linalg.LinAlgError, IndexError, ZeroDivisionError, RuntimeError) as exc:
+        except _FAILURES as exc:
             raise ModelError(f"{self.name} fit failed: {exc}") from exc
         return self
 
     def predict(self, h: int, levels: Sequence[float] = (80, 95)) -> Prediction:
         """Forecast ``h`` hours ahead: mean and central interval bounds per level [GPUs]."""
         self._check_fitted(h)
-        mean = np.asarray(self._mean(h), dtype=float)
-        sd = np.asarray(self._sd(h), dtype=float)
+        try:
+            mean = np.asarray(self._mean(h), dtype=float)
+            sd = np.asarray(self._sd(h), dtype=float)
+        except _FAILURES as exc:
+            raise ModelError(f"{self.name} forecast failed: {exc}") from exc
+        if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(sd))):
+            raise ModelError(f"{self.name} forecast is not finite")
         lower, upper = self._bounds(h, mean, sd, levels)
         return Prediction(mean=np.maximum(mean, 0.0), lower=lower, upper=upper, sd=sd)
 
@@ -226,7 +234,10 @@ class ForecastModel(ABC):
         gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
         if n_paths < 1:
             return np.zeros((0, h))
-        paths = np.asarray(self._simulate(h, int(n_paths), gen), dtype=float)
+        try:
+            paths = np.asarray(self._simulate(h, int(n_paths), gen), dtype=float)
+        except _FAILURES as exc:
+            raise ModelError(f"{self.name} simulation failed: {exc}") from exc
         return np.maximum(np.nan_to_num(paths, nan=0.0), 0.0)
 
     # -- to implement ------------------------------------------------------------------------------

@@ -52,16 +52,18 @@ class MSTLModel(ForecastModel):
         return "mstl" if self.trend_model == "ets" else "mstl_arima"
 
     def min_history(self) -> int:
-        return 2 * min(int(p) for p in self.periods)
+        return 2 * min(int(p) for p in self.periods) + 1
 
     def _fit(self, y: np.ndarray) -> None:
         from statsmodels.tsa.seasonal import MSTL
 
-        self.periods_ = sorted(int(p) for p in self.periods if y.size >= 2 * int(p))
+        self.periods_ = sorted(int(p) for p in self.periods if y.size > 2 * int(p))
         if not self.periods_:
             raise ModelError("MSTL needs two full cycles of at least one period")
         res = guarded(self.notes_, lambda: MSTL(y, periods=self.periods_).fit())
         seas = np.asarray(res.seasonal, dtype=float).reshape(y.size, -1)
+        if seas.shape[1] != len(self.periods_):
+            raise ModelError(f"MSTL returned {seas.shape[1]} seasonal components for periods {self.periods_}")
         if not np.all(np.isfinite(seas)):
             raise ModelError("MSTL decomposition produced non-finite values")
         self.seasonal_ = seas

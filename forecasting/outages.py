@@ -7,7 +7,8 @@ reads them as demand learns a false daily dip and too-wide intervals.  Two rules
    ``near_zero`` (5 %) of its median or less, while that sum is normally busy.  Every series is marked
    missing in those hours: a whole fleet does not go idle within an hour and come back.
 2. **Per series**: in a series that is *normally busy* (its 5th percentile is at least ``busy_share``
-   (25 %) of its median), hours at or below ``near_zero`` of the median are marked missing.
+   (25 %) of its median, leaving out stretches near zero longer than ``max_hours``, which are real
+   shutdowns), hours at or below ``near_zero`` of the median are marked missing.
 
 Neither rule marks a stretch that runs to the end of the history (a real wind-down would look the same;
 it is reported as a warning instead) nor one longer than ``max_hours`` (a week).  On the Helios Earth
@@ -117,7 +118,15 @@ def detect_outages(history: pd.DataFrame, *, near_zero: float = 0.05, busy_share
         out = np.zeros(x.size, dtype=bool)
         if not fleet_mask.empty:
             out |= fleet_mask.reindex(pd.DatetimeIndex(g["timestamp"]), fill_value=False).to_numpy(dtype=bool)
-        busy, med = _busy(np.where(out, np.nan, x), busy_share)
+        known = np.where(out, np.nan, x)
+        finite = known[np.isfinite(known)]
+        if finite.size and np.median(finite) > 0:
+            # long near-zero stretches are real shutdowns: judge "normally busy" without them
+            low = np.isfinite(known) & (known <= near_zero * float(np.median(finite)))
+            for a, b in _runs(low):
+                if b - a > max_hours:
+                    known[a:b] = np.nan
+        busy, med = _busy(known, busy_share)
         if busy:
             near = np.isfinite(x) & (x <= near_zero * med) & ~out
             mask, kept, tail = _keep_runs(near, max_hours)

@@ -61,6 +61,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--backtest", action="store_true",
                    help="print a rolling-origin leaderboard per model (MASE, RMSSE, sMAPE, CRPS, coverage)")
     p.add_argument("--windows", type=int, default=3, metavar="N", help="backtest windows (default: 3)")
+    p.add_argument("--backtest-models", nargs="+", metavar="MODEL", choices=model_names(),
+                   help="models in the leaderboard (default: naive naive24 naive168 ses theta mstl auto, "
+                        "plus --model)")
     p.add_argument("--dask", metavar="ADDRESS", help="run series on Dask: 'local' or a scheduler address")
     p.add_argument("--seed", type=int, default=0, help="seed of the sample paths (default: 0)")
     p.add_argument("--reconcile", choices=["none", "bottom_up", "mint_shrink"], default="none",
@@ -118,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
             result = fc.run(history, args.horizon, n_paths=args.paths, seed=args.seed, file=args.history)
         if args.backtest:
             h_bt = args.horizon if args.horizon <= 336 else 168
-            models = list(dict.fromkeys([*LEADERBOARD_MODELS, args.model]))
+            models = list(dict.fromkeys([*(args.backtest_models or LEADERBOARD_MODELS), args.model]))
             board, _ = backtest(history, h_bt, models, n_windows=args.windows, levels=args.levels,
                                 mapper=mapper, progress=progress, seed=args.seed)
     finally:
