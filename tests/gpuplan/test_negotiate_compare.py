@@ -1,0 +1,119 @@
+"""Negotiation pack, compare and sweep on the small scenario."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gpuplan.cli import main
+from gpuplan.compare import compare_scenarios, split_values, sweep, sweep_grid
+from gpuplan.negotiate import NegotiationPack, markdown_table, negotiation_pack, write_pack
+from gpuplan.pipeline import scenario_paths
+from scenarios import load_scenario
+from scenarios.errors import InputError
+from scenarios.parallel import SerialMapper
+
+
+@pytest.fixture(scope="module")
+def pack() -> NegotiationPack:
+    sc = load_scenario("small")
+    return negotiation_pack(sc, scenario_paths(sc, mapper=SerialMapper(False), progress=False))
+
+
+def test_break_even_of_a_reserved_offer_is_its_rate_over_on_demand(pack: NegotiationPack) -> None:
+    sc = load_scenario("small")
+    be = pack.break_even
+    row = be[(be["family"] == "a100") & (be["term_years"] == 1) & (be["product"] == "reserved")].iloc[0]
+    assert row["break_even_utilization"] == pytest.approx(1.740137 / sc.catalog["a100"].on_demand_usd_per_gpu_hour)
+
+
+def test_overcommit_lists_each_drop_for_the_whole_plan_and_every_offer(pack: NegotiationPack) -> None:
+    oc = pack.overcommit
+    offers = set(oc["offer"])
+    assert "whole plan" in offers
+    assert len(offers) == 1 + len(pack.purchases)
+    for _, g in oc.groupby("offer"):
+        assert sorted(g["demand_drop"]) == [0.10, 0.25, 0.50]
+        # with demand falling, the fixed commitment idles more
+        idle = g.sort_values("demand_drop")["idle_commitment_usd"].to_numpy()
+        assert (np.diff(idle) >= -1e-6).all()
+    whole = oc[oc["offer"] == "whole plan"]
+    assert (whole["regret_usd"] >= -1e-6).all()
+
+
+def test_sensitivity_savings_rise_with_the_discount(pack: NegotiationPack) -> None:
+    s = pack.sensitivity
+    assert set(s["growth_per_year"]) == {-0.25, 0.0, 0.15, 0.30}
+    for _, g in s.groupby(["offer", "growth_per_year"]):
+        sav = g.sort_values("discount")["savings_usd"].to_numpy()
+        assert (np.diff(sav) >= -1e-6).all()
+
+
+def test_three_year_table_answers_per_family(pack: NegotiationPack) -> None:
+    t = pack.three_year
+    assert set(t["family"]) == {"a100", "h100"}
+    assert ((t["min_three_year_discount"] >= 0) & (t["min_three_year_discount"] < 1)).all()
+
+
+def test_pack_writes_csv_and_markdown(pack: NegotiationPack, tmp_path: Path) -> None:
+    md = write_pack(pack, tmp_path / "neg")
+    text = md.read_text()
+    for title in ["Break-even utilization", "3-year term beat renewing", "over-committing", "discount x demand"]:
+        assert title in text
+    assert {p.name for p in (tmp_path / "neg").glob("*.csv")} == {
+        "purchases.csv", "break_even.csv", "three_year_vs_renewal.csv", "overcommit.csv", "sensitivity.csv"}
+
+
+def test_markdown_table_formats_numbers() -> None:
+    md = markdown_table(pd.DataFrame({"a": ["x"], "b": [1234.5], "c": [0.123456]}))
+    assert md.splitlines() == ["| a | b | c |", "|---|---|---|", "| x | 1,234 | 0.1235 |"]
+
+
+def test_split_values_keeps_lists_and_strings_whole() -> None:
+    assert split_values("0,100,200") == [0, 100, 200]
+    assert split_values("[80, 95],[50]") == [[80, 95], [50]]
+    assert split_values('"a,b",c') == ["a,b", "c"]
+
+
+def test_sweep_grid_is_the_full_product() -> None:
+    grid = sweep_grid(["a.b=1,2", "c=true,false"])
+    assert grid == [{"a.b": 1, "c": True}, {"a.b": 1, "c": False}, {"a.b": 2, "c": True}, {"a.b": 2, "c": False}]
+    with pytest.raises(InputError, match="KEY=V1,V2"):
+        sweep_grid(["nonsense"])
+
+
+def test_sweep_runs_each_point_and_reports_the_overrides() -> None:
+    sc = load_scenario("small")
+    grid = [{"policies.carbon_price_usd_per_tonne": 0.0}, {"policies.carbon_price_usd_per_tonne": 800.0}]
+    table = sweep(sc, grid, mapper=SerialMapper(False), replications=2)
+    assert list(table["policies.carbon_price_usd_per_tonne"]) == [0.0, 800.0]
+    # the carbon price changes the schedule, never the capacity decision or the simulated capacity cost
+    assert table["reserved_gpus"].nunique() == 1
+    assert table.loc[1, "schedule_carbon_saved_pct"] >= table.loc[0, "schedule_carbon_saved_pct"] - 1e-9
+
+
+def test_sweep_validates_every_point_before_running() -> None:
+    sc = load_scenario("small")
+    with pytest.raises(InputError, match="simulation.replications"):
+        sweep(sc, [{"simulation.replications": 2}, {"simulation.replications": 0}], mapper=SerialMapper(False))
+
+
+def test_compare_puts_scenarios_side_by_side() -> None:
+    a = load_scenario("small")
+    b = load_scenario("small", overrides={"name": "small-no-growth", "demand.forecast.growth_rate_per_year": 0.0})
+    table = compare_scenarios([a, b], mapper=SerialMapper(False), replications=2)
+    assert list(table.columns) == ["figure", "small", "small-no-growth"]
+    rows = table.set_index("figure")
+    assert rows.loc["expected_cost_usd", "small"] > 0
+    assert rows.loc["forecast_mean_gpus", "small"] > rows.loc["forecast_mean_gpus", "small-no-growth"]
+
+
+def test_negotiate_cli_bad_paths_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "paths.csv"
+    bad.write_text("series_id,timestamp,gpus\na100,2026-01-01T00:00:00Z,3\n")
+    assert main(["-q", "negotiate", "small", "--forecast", str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "sample_id" in err[0]
