@@ -23,7 +23,6 @@ Run: ``.venv/bin/python benchmarks/bench_simulator.py`` (about a minute).
 from __future__ import annotations
 
 import os
-import resource
 import sys
 import time
 from pathlib import Path
@@ -145,12 +144,6 @@ def bare_jobs_seconds(release: list[float], duration: list[float], extra: int) -
     return time.perf_counter() - t, next(env._eid)
 
 
-def _cpu() -> float:
-    """CPU seconds (user + system) of this process and its finished children."""
-    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
-
-
 def _noop(x: int) -> int:
     return x
 
@@ -223,26 +216,24 @@ def main() -> None:
 
     # full replications (engine + fluid + accounting), serial vs 2 processes
     reps = 8
-    cpu0 = _cpu()
     t = time.perf_counter()
     r1 = run(inputs, replications=reps, seed=SEED, detail="none", mapper=SerialMapper(progress=False))
     serial = time.perf_counter() - t
-    cpu_serial = _cpu() - cpu0
     walls = r1.meta["wall_seconds"]
     print(f"full replication (engine + accounting) wall: mean {np.mean(walls):.2f} s, "
-          f"min {np.min(walls):.2f} s, max {np.max(walls):.2f} s over {reps}")
+          f"min {np.min(walls):.2f} s, max {np.max(walls):.2f} s over {reps}; CPU mean "
+          f"{np.mean(r1.meta['cpu_seconds']):.2f} s")
     t = time.perf_counter()
     ProcessPoolMapper(2, progress=False).map(_noop, [0, 1])
     startup = time.perf_counter() - t
-    cpu0 = _cpu()
     t = time.perf_counter()
     r2 = run(inputs, replications=reps, seed=SEED, detail="none", mapper=ProcessPoolMapper(2, progress=False))
     par = time.perf_counter() - t
-    cpu_par = _cpu() - cpu0
     same = r1.kpis.equals(r2.kpis)
-    print(f"{reps} replications: serial {serial:.2f} s wall / {cpu_serial:.2f} s CPU, 2 processes {par:.2f} s wall / "
-          f"{cpu_par:.2f} s CPU (parent + workers), speed-up {serial / par:.2f}x (a 2-process pool costs "
-          f"{startup:.2f} s to start: forkserver + imports); identical KPIs: {same}")
+    print(f"{reps} replications: serial {serial:.2f} s, 2 processes {par:.2f} s: speed-up {serial / par:.2f}x "
+          f"(identical KPIs: {same}); replication CPU seconds summed: serial {sum(r1.meta['cpu_seconds']):.2f}, "
+          f"in the 2 workers {sum(r2.meta['cpu_seconds']):.2f}; starting a 2-process pool costs {startup:.2f} s "
+          "(forkserver + imports)")
     print(f"load average at end {os.getloadavg()[0]:.2f}")
     k = r1.summary.set_index("metric")
     for m in ("total_cost_usd", "job_interruptions", "deadline_misses", "mean_queue_delay_hours",

@@ -57,6 +57,7 @@ class ReplicationOutput:
     bill: Bill
     wall_seconds: float
     sim_seconds: float
+    cpu_seconds: float
 
 
 def child_rng(seed: np.random.SeedSequence, k: int) -> np.random.Generator:
@@ -68,6 +69,7 @@ def child_rng(seed: np.random.SeedSequence, k: int) -> np.random.Generator:
 def run_replication(task: ReplicationTask) -> ReplicationOutput:
     """Run one replication (a module-level function, so any :class:`~scenarios.parallel.Mapper` can call it)."""
     t_start = time.perf_counter()
+    c_start = time.process_time()
     inputs = task.inputs
     events = draw_fleet_events(inputs, child_rng(task.seed, 0))
     load, residual = place_fluid(inputs, task.demand, events, child_rng(task.seed, 1))
@@ -77,4 +79,5 @@ def run_replication(task: ReplicationTask) -> ReplicationOutput:
     bill = account(inputs, load, rec, detail=task.detail)
     bill.kpis["demand_sample"] = float(task.sample)
     return ReplicationOutput(replication=task.replication, sample=task.sample, bill=bill,
-                             wall_seconds=time.perf_counter() - t_start, sim_seconds=sim_seconds)
+                             wall_seconds=time.perf_counter() - t_start, sim_seconds=sim_seconds,
+                             cpu_seconds=time.process_time() - c_start)

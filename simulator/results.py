@@ -174,6 +174,7 @@ def assemble(inputs: SimulationInputs, outputs: list[ReplicationOutput], *, seed
         "replications": len(outputs),
         "wall_seconds": [o.wall_seconds for o in outputs],
         "sim_seconds": [o.sim_seconds for o in outputs],
+        "cpu_seconds": [o.cpu_seconds for o in outputs],
         "notes": list(inputs.notes) + list(notes),
     }
     return SimulationResult(jobs=jobs, hourly=timed(hourly_parts), charges=timed(charge_parts), teams=teams,
