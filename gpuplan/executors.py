@@ -39,27 +39,70 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
+#: Environment for worker processes: one BLAS/OpenMP thread each, so N workers use N cores (not N x N).
+WORKER_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+              "NUMEXPR_NUM_THREADS": "1"}
+
+
 class ProcessPoolMapper:
-    """Run items on a local pool of ``workers`` processes (``concurrent.futures``, forkserver start)."""
+    """Run items on a local pool of ``workers`` processes (``concurrent.futures``, forkserver start).
+
+    The pool starts on the first ``map`` and is kept for the next ones (a plan makes a dozen calls), until
+    :meth:`close`.  Workers run single-threaded BLAS (:data:`WORKER_ENV`).
+    """
 
     def __init__(self, workers: int | None = None, progress: bool = True) -> None:
         self.workers = workers or os.cpu_count() or 1
         self.progress = progress
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            saved = {k: os.environ.get(k) for k in WORKER_ENV}
+            os.environ.update(WORKER_ENV)  # inherited by the forkserver and its children
+            try:
+                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_pool_context())
+                # start the workers now, while the environment is set
+                list(self._pool.map(abs, range(self.workers)))
+            finally:
+                for k, v in saved.items():
+                    if v is None:
+                        os.environ.pop(k, None)
+                    else:
+                        os.environ[k] = v
+        return self._pool
 
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any], desc: str | None = None) -> list[Any]:
         """Apply ``fn`` to every item in worker processes; results in item order."""
         if len(items) <= 1 or self.workers == 1:
             return SerialMapper(self.progress).map(fn, items, desc)
-        out: list[Any] = [None] * len(items)
-        with ProcessPoolExecutor(max_workers=min(self.workers, len(items)), mp_context=_pool_context()) as pool, \
-                _bar(len(items), desc, self.progress) as bar:
-            futures = {pool.submit(fn, x): i for i, x in enumerate(items)}
-            from concurrent.futures import as_completed
+        from concurrent.futures import as_completed
 
+        pool = self._executor()
+        out: list[Any] = [None] * len(items)
+        with _bar(len(items), desc, self.progress) as bar:
+            futures = {pool.submit(fn, x): i for i, x in enumerate(items)}
             for fut in as_completed(futures):
                 out[futures[fut]] = fut.result()
                 bar.update(1)
         return out
+
+    def close(self) -> None:
+        """Shut the pool down."""
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> ProcessPoolMapper:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        pool = getattr(self, "_pool", None)
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 class DaskMapper:
@@ -73,7 +116,7 @@ class DaskMapper:
         if address == "local":
             self._cluster = LocalCluster(
                 n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                dashboard_address=None,
+                dashboard_address=None, env=dict(WORKER_ENV),
             )
             self.client = Client(self._cluster)
         else:

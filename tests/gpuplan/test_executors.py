@@ -40,3 +40,23 @@ def test_dask_local_cluster_matches_serial() -> None:
 def test_make_mapper_defaults() -> None:
     assert isinstance(make_mapper(workers=1, progress=False), SerialMapper)
     assert isinstance(make_mapper(progress=False), ProcessPoolMapper)
+
+
+def _worker_info(_: int) -> tuple[int, str | None]:
+    import os
+
+    return os.getpid(), os.environ.get("OMP_NUM_THREADS")
+
+
+def test_process_pool_is_reused_across_calls_and_single_threaded() -> None:
+    import os
+
+    before = os.environ.get("OMP_NUM_THREADS")
+    with ProcessPoolMapper(workers=2, progress=False) as mapper:
+        first = mapper.map(_worker_info, list(range(6)))
+        second = mapper.map(_worker_info, list(range(6)))
+    pids = {p for p, _ in first}
+    assert os.getpid() not in pids
+    assert {p for p, _ in second} <= pids, "the second map must run on the same worker processes"
+    assert {t for _, t in first + second} == {"1"}
+    assert os.environ.get("OMP_NUM_THREADS") == before, "the parent's environment is restored"
