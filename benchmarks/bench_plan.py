@@ -29,10 +29,10 @@ from gpuplan.executors import DaskMapper, ProcessPoolMapper
 from gpuplan.pipeline import scenario_paths
 from scenarios import load_scenario
 from scenarios.parallel import Mapper, SerialMapper
+from scenarios.plan import current_plan
 from scenarios.signals import load_signals
 from scenarios.workload import load_jobs, plan_start
 from simulator.api import simulate
-from simulator.inputs import current_plan
 
 
 def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:

@@ -36,7 +36,7 @@ from optimizer.schedule_inputs import schedule_inputs
 from scenarios.errors import InputError
 from scenarios.history import HistoryData, load_history
 from scenarios.parallel import Mapper, SerialMapper
-from scenarios.plan import CapacityPlan, CommitmentPurchase, ReservedPurchase, all_on_demand
+from scenarios.plan import CapacityPlan, all_on_demand, current_plan
 from scenarios.schema import Scenario
 from scenarios.signals import load_signals, load_spot
 from scenarios.workload import load_jobs
@@ -162,21 +162,6 @@ def _step(timings: dict[str, float], name: str, label: str) -> Iterator[None]:
     log.info("%s done in %.1f s", label, timings[name])
 
 
-def current_plan(sc: Scenario) -> CapacityPlan | None:
-    """The scenario's held commitments as a plan, or None when it holds none."""
-    cur = sc.current
-    if not cur.reserved and not any(v > 0 for v in cur.committed_usd_per_hour.values()):
-        return None
-    return CapacityPlan(
-        name="current",
-        reserved=tuple(ReservedPurchase(h.family, h.term_years, h.payment, h.gpus, h.usd_per_gpu_hour)
-                       for h in cur.reserved),
-        committed=tuple(CommitmentPurchase(int(term[0]), usd) for term, usd in cur.committed_usd_per_hour.items()
-                        if usd > 0),
-        notes="Commitments the organisation holds today ([current] in the scenario).",
-    )
-
-
 def without_spot(sc: Scenario) -> Scenario:
     """A copy of the scenario with no spot offers (for the spot lever)."""
     catalog = {k: v.model_copy(update={"spot": None}) for k, v in sc.catalog.items()}
@@ -277,7 +262,7 @@ def run_plan(sc: Scenario, *, mapper: Mapper | None = None, progress: bool = Tru
             if name not in plans:
                 plans[name] = p
         cur = current_plan(sc)
-        if cur is not None:
+        if cur.name == "current":
             plans["current"] = cur
         extras: dict[str, Any] = {"cost_curve": cost_curve(cap.plan, cap.inputs)}
         cfg = solver_config(sc)

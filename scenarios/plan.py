@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from scenarios.schema import Scenario
 
 
 @dataclass(frozen=True)
@@ -107,3 +110,21 @@ class CapacityPlan:
 def all_on_demand() -> CapacityPlan:
     """The plan that buys nothing: every GPU-hour on demand (or spot)."""
     return CapacityPlan(name="all-on-demand", notes="No reservations, no commitments.")
+
+
+def current_plan(scenario: Scenario) -> CapacityPlan:
+    """The scenario's ``[current]`` commitments as a plan, named ``current``; ``all-on-demand`` when it holds none."""
+    cur = scenario.current
+    reserved = tuple(
+        ReservedPurchase(family=h.family, term_years=h.term_years, payment=h.payment, gpus=h.gpus,
+                         usd_per_gpu_hour=h.usd_per_gpu_hour)
+        for h in cur.reserved if h.gpus > 0
+    )
+    committed = tuple(
+        CommitmentPurchase(term_years=int(term[0]), usd_per_hour=usd)
+        for term, usd in cur.committed_usd_per_hour.items() if usd > 0
+    )
+    if not reserved and not committed:
+        return all_on_demand()
+    return CapacityPlan(name="current", reserved=reserved, committed=committed,
+                        notes="Commitments already held ([current] of the scenario).")

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from scenarios.errors import InputError
-from scenarios.plan import CapacityPlan, CommitmentPurchase, ReservedPurchase
+from scenarios.plan import CapacityPlan, current_plan
 from scenarios.schema import HOURS_PER_MONTH, HOURS_PER_YEAR, Scenario
 from simulator.checkpoint import young_daly_interval
 from simulator.checks import check_demand, check_jobs, check_schedule, hourly_window
@@ -221,23 +221,6 @@ class SimulationInputs:
 # ---------------------------------------------------------------------------------------------------------
 # builders
 # ---------------------------------------------------------------------------------------------------------
-def current_plan(scenario: Scenario) -> CapacityPlan:
-    """The scenario's current commitments (``[current]``) as a plan; all on-demand when there are none."""
-    cur = scenario.current
-    reserved = tuple(
-        ReservedPurchase(family=h.family, term_years=h.term_years, payment=h.payment, gpus=h.gpus,
-                         usd_per_gpu_hour=h.usd_per_gpu_hour)
-        for h in cur.reserved if h.gpus > 0
-    )
-    committed = tuple(
-        CommitmentPurchase(term_years=int(term[0]), usd_per_hour=usd)
-        for term, usd in cur.committed_usd_per_hour.items() if usd > 0
-    )
-    name = "current" if (reserved or committed) else "all-on-demand"
-    return CapacityPlan(name=name, reserved=reserved, committed=committed,
-                        notes="Commitments already held ([current] of the scenario).")
-
-
 def _term_label(term_years: int, what: str) -> str:
     if term_years not in (1, 3):
         raise InputError(f"{what}: term_years must be 1 or 3, got {term_years}", column="term_years")

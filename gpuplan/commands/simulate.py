@@ -101,11 +101,12 @@ def _read_csv_times(path: str, time_cols: tuple[str, ...]) -> pd.DataFrame:
 
 def _run(args: argparse.Namespace) -> int:
     from gpuplan.executors import close_mapper, make_mapper
+    from scenarios.plan import current_plan
     from scenarios.signals import load_signals, load_spot
     from scenarios.workload import load_jobs, plan_start
     from simulator.api import simulate  # submodules: works even where an old editable install
     from simulator.focus import to_focus  # registered simulator/ as a namespace package
-    from simulator.inputs import current_plan, simulation_window
+    from simulator.inputs import simulation_window
 
     sc = load_scenario(args.scenario)
     plan = _read_plan(args.plan) if args.plan else current_plan(sc)

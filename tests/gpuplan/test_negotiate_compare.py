@@ -97,7 +97,7 @@ def test_sweep_runs_each_point_and_reports_the_overrides() -> None:
 
 def test_sweep_validates_every_point_before_running() -> None:
     sc = load_scenario("small")
-    with pytest.raises(InputError, match="simulation.replications"):
+    with pytest.raises(InputError, match=r"simulation\.replications"):
         sweep(sc, [{"simulation.replications": 2}, {"simulation.replications": 0}], mapper=SerialMapper(False))
 
 

@@ -12,10 +12,11 @@ import pytest
 
 from gpuplan.cli import main
 from gpuplan.executors import DaskMapper
-from gpuplan.pipeline import LEVER_RANGES, PlanRun, current_plan, run_plan, without_spot
+from gpuplan.pipeline import LEVER_RANGES, PlanRun, run_plan, without_spot
 from gpuplan.plan_report import break_even_commitment, plan_tables, write_plan
 from scenarios import load_scenario
 from scenarios.parallel import SerialMapper
+from scenarios.plan import current_plan
 
 REPS = 3
 
@@ -115,10 +116,10 @@ def test_current_commitments_become_a_baseline_plan() -> None:
         "current.committed_usd_per_hour": {"1y": 10.0},
     })
     plan = current_plan(sc)
-    assert plan is not None
+    assert plan.name == "current"
     assert plan.reserved_gpus("a100") == 40
     assert plan.committed_usd_per_hour() == 10.0
-    assert current_plan(load_scenario("small", overrides={"current": {}})) is None
+    assert current_plan(load_scenario("small", overrides={"current": {}})).name == "all-on-demand"
 
 
 def test_break_even_commitment_is_where_the_curve_crosses_all_on_demand() -> None:
