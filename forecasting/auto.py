@@ -64,7 +64,7 @@ class AutoModel(ForecastModel):
     phi_: float
     best_: str
 
-    def __init__(self, candidates: Sequence[str] = DEFAULT_CANDIDATES, n_windows: int = 2,
+    def __init__(self, candidates: Sequence[str] = DEFAULT_CANDIDATES, n_windows: int = 3,
                  cv_horizon: int = 24, combine: Literal["median", "mean", "best"] = "median",
                  trim: float = 1.5, calibrate: bool = True) -> None:
         self.candidates = tuple(candidates)
