@@ -48,6 +48,8 @@ log = logging.getLogger("gpuplan")
 #: Carbon prices swept for the schedule's Pareto curve [USD/t CO2e].
 PARETO_CARBON_PRICES = (0.0, 50.0, 100.0, 200.0, 400.0, 800.0)
 
+#: Scale factors of the recommended portfolio on the cost-vs-commitment curve (0 = buy nothing).
+CURVE_FACTORS = tuple(round(0.1 * i, 1) for i in range(31))
 #: CVaR weights of the efficient frontier shown in the report.
 FRONTIER_WEIGHTS = (0.0, 0.25, 1.0, 4.0)
 #: Tranche period of the laddered plan [h] (a quarter).
@@ -264,7 +266,7 @@ def run_plan(sc: Scenario, *, mapper: Mapper | None = None, progress: bool = Tru
         cur = current_plan(sc)
         if cur.name == "current":
             plans["current"] = cur
-        extras: dict[str, Any] = {"cost_curve": cost_curve(cap.plan, cap.inputs)}
+        extras: dict[str, Any] = {"cost_curve": cost_curve(cap.plan, cap.inputs, factors=CURVE_FACTORS)}
         cfg = solver_config(sc)
         extras["frontier"] = efficient_frontier(cap.inputs, weights=FRONTIER_WEIGHTS, solver=cfg, mapper=mapper)
         if sc.demand.forecast.growth_rate_per_year > 0 and hours >= 2 * LADDER_PERIOD_HOURS:

@@ -204,10 +204,13 @@ def build_report(run: PlanRun) -> Report:
     curve = run.extras.get("cost_curve")
     if curve is not None and len(curve):
         be = break_even_commitment(curve)
+        top = float(curve["factor"].max())
         sec.figure(plot_cost_curve(curve, break_even_gpus=be),
-                   "Expected cost as the recommended portfolio is scaled from nothing to twice its size. "
-                   "Break-even (dashed): beyond it, committing costs more than buying nothing."
-                   if be else "Expected cost as the recommended portfolio is scaled from nothing to twice its size.")
+                   f"Expected cost as the recommended portfolio is scaled from nothing to {top:g} times its size. "
+                   + (f"Break-even (dashed, {be:,.0f} GPU-equivalents): beyond it, committing costs more than "
+                      "buying nothing." if be else
+                      f"Even at {top:g} times the recommendation, committing still costs less than buying "
+                      "nothing, so no break-even point is marked."))
     sec.table(cap.frames()["break_even"], "Break-even utilization of each offer")
     sec.assume("Costs in this section are computed exactly on every hour of every forecast path "
                "(optimizer evaluation), without spot interruptions.")
