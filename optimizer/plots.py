@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
 
 def _axes(ax: Axes | None, size: tuple[float, float] = (7.0, 4.0)) -> tuple[Figure, Axes]:
@@ -74,13 +75,33 @@ def plot_frontier(frontier: pd.DataFrame, ax: Axes | None = None) -> Figure:
 
 
 def plot_pareto(pareto: pd.DataFrame, ax: Axes | None = None) -> Figure:
-    """Carbon against money paid as the carbon price varies (from :func:`optimizer.schedule.schedule_pareto`)."""
+    """Carbon against money paid as the carbon price varies, points coloured by mean delay.
+
+    Parameters
+    ----------
+    pareto
+        Output of :func:`optimizer.schedule.schedule_pareto` (``money_usd``, ``kg_co2e``,
+        ``carbon_price_usd_per_tonne`` and, when present, ``mean_delay_hours``).
+    ax
+        Axes to draw on; a new figure when None.
+    """
     fig, ax = _axes(ax)
-    ax.plot(pareto["money_usd"], pareto["kg_co2e"] / 1e3, marker="o")
+    x, y = pareto["money_usd"], pareto["kg_co2e"] / 1e3
+    ax.plot(x, y, color="0.6", lw=1, zorder=1)
+    has_delay = "mean_delay_hours" in pareto
+    pts = ax.scatter(x, y, c=pareto["mean_delay_hours"] if has_delay else None, cmap="viridis", s=45, zorder=2)
     for _, r in pareto.iterrows():
-        ax.annotate(f"{r['carbon_price_usd_per_tonne']:g} $/t", (r["money_usd"], r["kg_co2e"] / 1e3),
-                    textcoords="offset points", xytext=(4, 4), fontsize=7)
+        label = f"{r['carbon_price_usd_per_tonne']:g} $/t"
+        if has_delay:
+            label += f", {r['mean_delay_hours']:.1f} h"
+        ax.annotate(label, (r["money_usd"], r["kg_co2e"] / 1e3), textcoords="offset points", xytext=(4, 4),
+                    fontsize=7)
+    if has_delay:
+        fig.colorbar(pts, ax=ax, label="mean delay [h]")
+    ax.ticklabel_format(useOffset=False, style="plain")
+    ax.xaxis.set_major_locator(MaxNLocator(4))
+    ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.2f}"))
     ax.set_xlabel("energy + on-demand beyond reservations [USD]")
     ax.set_ylabel("emissions [t CO2e]")
-    ax.set_title("Carbon against cost")
+    ax.set_title("Carbon against cost and delay (labels: carbon price, mean delay)")
     return fig
