@@ -89,7 +89,10 @@ def plot_pareto(pareto: pd.DataFrame, ax: Axes | None = None) -> Figure:
     x, y = pareto["money_usd"], pareto["kg_co2e"] / 1e3
     ax.plot(x, y, color="0.6", lw=1, zorder=1)
     has_delay = "mean_delay_hours" in pareto
-    pts = ax.scatter(x, y, c=pareto["mean_delay_hours"] if has_delay else None, cmap="viridis", s=45, zorder=2)
+    if has_delay:
+        pts = ax.scatter(x, y, c=pareto["mean_delay_hours"], cmap="viridis", s=45, zorder=2)
+    else:
+        ax.scatter(x, y, s=45, zorder=2)
     for _, r in pareto.iterrows():
         label = f"{r['carbon_price_usd_per_tonne']:g} $/t"
         if has_delay:

@@ -26,3 +26,7 @@ def test_frontier_and_pareto_figures_plot_every_point() -> None:
     pa = pd.DataFrame({"carbon_price_usd_per_tonne": [0.0, 100.0], "money_usd": [10.0, 11.0],
                        "kg_co2e": [500.0, 300.0]})
     assert np.asarray(plot_pareto(pa).axes[0].lines[0].get_ydata()).tolist() == [0.5, 0.3]
+    fig = plot_pareto(pa.assign(mean_delay_hours=[0.0, 6.5]))
+    labels = [t.get_text() for t in fig.axes[0].texts]
+    assert labels == ["0 $/t, 0.0 h", "100 $/t, 6.5 h"]
+    assert len(fig.axes) == 2, "a colour bar for the delay"
