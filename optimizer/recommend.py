@@ -159,7 +159,8 @@ class CapacityResult:
                 util = ev.committed_used_usd[k] / capu if capu > 0 else np.zeros(inp.n_paths)
                 cover = float(ev.committed_term_gh[k].mean()) / dem if dem > 0 else 0.0
                 usd_h = r["quantity"]
-                b = float(be.loc[be["term_years"] == r["term_years"], "break_even_utilization"].iloc[0])
+                row = (be["product"] == "committed") & (be["term_years"] == r["term_years"])
+                b = float(be.loc[row, "break_even_utilization"].iloc[0])
             expiry = ts0 + pd.Timedelta(hours=int(r["start_hour"] + r["term_years"] * HOURS_PER_YEAR))
             rows.append({**r, "starts": ts0 + pd.Timedelta(hours=int(r["start_hour"])), "expires": expiry,
                          "usd_per_hour": usd_h, "break_even_utilization": b,

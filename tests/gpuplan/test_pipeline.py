@@ -188,3 +188,19 @@ def test_plan_cli_bad_override_exits_2_with_one_line(tmp_path: Path, capsys: pyt
     assert rc == 2
     assert len(err) == 1 and "simulation.replications" in err[0] and "must be >= 1" in err[0]
     assert not (tmp_path / "p").exists()
+
+
+def test_each_purchase_carries_its_own_offers_break_even(small_run: PlanRun) -> None:
+    from optimizer.recommend import break_even_table_inputs
+
+    cap = small_run.capacity
+    be = break_even_table_inputs(cap.inputs)
+    pur = cap.purchases()
+    assert len(pur)
+    for r in pur.itertuples():
+        if r.kind == "reserved":
+            od = small_run.scenario.catalog[r.family].on_demand_usd_per_gpu_hour
+            assert r.break_even_utilization == pytest.approx(r.usd_per_gpu_hour / od)
+        else:
+            want = be[(be["product"] == "committed") & (be["term_years"] == r.term_years)]
+            assert r.break_even_utilization == pytest.approx(float(want["break_even_utilization"].iloc[0]))
