@@ -29,12 +29,14 @@ from optimizer.analytics import (
     sensitivity_table,
 )
 from optimizer.inputs import CapacityInputs
-from optimizer.recommend import optimize_capacity, solver_config
+from optimizer.recommend import CapacityResult, optimize_capacity, solver_config
+from scenarios.errors import InputError
 from scenarios.history import load_history
 from scenarios.io import atomic_dir, atomic_write, write_frame
 from scenarios.parallel import Mapper
 from scenarios.plan import CapacityPlan
 from scenarios.schema import Scenario
+from scenarios.signals import load_spot
 
 #: Demand growth rates of the sensitivity grid, relative to the forecast [fraction per year].
 SENSITIVITY_GROWTHS = (-0.25, 0.0, 0.15, 0.30)
@@ -128,17 +130,23 @@ def _only(plan: CapacityPlan, key: str) -> CapacityPlan:
     )
 
 
-def negotiation_pack(sc: Scenario, paths: pd.DataFrame, *, mapper: Mapper | None = None,
+def negotiation_pack(sc: Scenario, paths: pd.DataFrame | None = None, *, capacity: CapacityResult | None = None,
+                     spot: pd.DataFrame | None = None, mapper: Mapper | None = None,
                      drops: tuple[float, ...] = DEFAULT_DROPS,
                      growths: tuple[float, ...] = SENSITIVITY_GROWTHS) -> NegotiationPack:
-    """Build the negotiation pack from family-level forecast sample paths.
+    """Build the negotiation pack for a recommendation.
 
     Parameters
     ----------
     sc
         The scenario (offers, prices, growth).
     paths
-        Family-level sample paths (``gpuplan.pipeline.scenario_paths(sc)``) [GPUs].
+        Family-level sample paths (``gpuplan.pipeline.scenario_paths(sc)``) [GPUs]; the recommendation is
+        optimised on them.  Not needed with ``capacity``.
+    capacity
+        A recommendation already made (``PlanRun.capacity``): the pack then describes exactly that plan.
+    spot
+        Hourly spot table; default ``scenarios.signals.load_spot`` over the paths' window, as the plan uses.
     mapper
         Executor for the re-optimisations.
     drops
@@ -146,8 +154,16 @@ def negotiation_pack(sc: Scenario, paths: pd.DataFrame, *, mapper: Mapper | None
     growths
         Growth rates of the sensitivity grid [fraction per year].
     """
-    hist = load_history(sc)
-    cap = optimize_capacity(paths, sc, history=hist.family_history(), hindsight=False, mapper=mapper)
+    if capacity is None:
+        if paths is None:
+            raise InputError("give forecast sample paths or a capacity result", column="paths")
+        if spot is None:
+            ts = pd.DatetimeIndex(paths["timestamp"].unique()).sort_values()
+            spot = load_spot(sc, ts[0], len(ts))
+        hist = load_history(sc)
+        capacity = optimize_capacity(paths, sc, history=hist.family_history(), spot=spot, hindsight=False,
+                                     mapper=mapper)
+    cap = capacity
     plan, inputs = cap.plan, cap.inputs
     cfg = solver_config(sc)
     growth = sc.demand.forecast.growth_rate_per_year
@@ -163,7 +179,7 @@ def negotiation_pack(sc: Scenario, paths: pd.DataFrame, *, mapper: Mapper | None
         sens.append(sensitivity_table(plan, inputs, discounts=grid, growths=growths, offer=key))
     overcommit = pd.concat(over, ignore_index=True)
     overcommit = overcommit[["offer", *[c for c in overcommit.columns if c != "offer"]]]
-    notes = [f"{len(paths['sample_id'].unique())} forecast paths x {inputs.n_hours:,} h; planned growth "
+    notes = [f"{inputs.n_paths} forecast paths x {inputs.n_hours:,} h; planned growth "
              f"{100 * growth:.1f} %/year.", *cap.notes]
     return NegotiationPack(
         scenario=sc.name, plan=plan, purchases=cap.purchases(), break_even=break_even_table(sc), three_year=three,

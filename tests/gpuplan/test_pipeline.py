@@ -204,3 +204,16 @@ def test_each_purchase_carries_its_own_offers_break_even(small_run: PlanRun) -> 
         else:
             want = be[(be["product"] == "committed") & (be["term_years"] == r.term_years)]
             assert r.break_even_utilization == pytest.approx(float(want["break_even_utilization"].iloc[0]))
+
+
+def test_negotiation_pack_describes_the_plans_own_recommendation(small_run: PlanRun) -> None:
+    from gpuplan.negotiate import negotiation_pack
+
+    sc = small_run.scenario
+    from_run = negotiation_pack(sc, capacity=small_run.capacity)
+    assert from_run.plan == small_run.recommended
+    # from the same paths, the pack re-optimises with the same spot table and reaches the same purchases
+    from_paths = negotiation_pack(sc, small_run.family_paths)
+    a = small_run.recommended.to_frame()["quantity"].to_numpy()
+    b = from_paths.plan.to_frame()["quantity"].to_numpy()
+    assert b == pytest.approx(a, rel=1e-6)
