@@ -8,14 +8,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure as _Figure
 
 Figure = Any
+
+
+def _new(size: tuple[float, float]) -> tuple[Any, Any]:
+    """A figure and axes without pyplot state (works headless and in notebooks alike)."""
+    fig = _Figure(figsize=size, layout="constrained")
+    return fig, fig.add_subplot()
 
 _POOL_COLORS = {
     "reserved": "#2f6690",
@@ -49,7 +52,7 @@ def fan_chart(history: pd.DataFrame, forecast: pd.DataFrame, series_id: str, lev
         h = h.tail(history_hours)
     if forecast_hours:
         f = f.head(forecast_hours)
-    fig, ax = plt.subplots(figsize=(10, 3.6))
+    fig, ax = _new((10, 3.6))
     ax.plot(h["timestamp"], h["gpus"], color="#1f2933", lw=0.9, label="history")
     for i, lvl in enumerate(sorted(levels, reverse=True)):
         lo, hi = f"lo_{lvl}", f"hi_{lvl}"
@@ -61,13 +64,13 @@ def fan_chart(history: pd.DataFrame, forecast: pd.DataFrame, series_id: str, lev
     ax.set_title(f"Demand forecast: {series_id}")
     ax.legend(loc="upper left", fontsize=8, ncol=4)
     ax.grid(alpha=0.3)
-    fig.autofmt_xdate()
+    ax.tick_params(axis="x", labelrotation=25)
     return fig
 
 
 def cost_distribution(costs: pd.DataFrame, value: str = "total_cost_usd", by: str = "plan") -> Figure:
     """Distribution of simulated cost per plan (one box + points per replication) [USD]."""
-    fig, ax = plt.subplots(figsize=(8, 3.4))
+    fig, ax = _new((8, 3.4))
     groups = list(dict.fromkeys(costs[by]))
     data = [costs.loc[costs[by] == g, value].to_numpy() / 1e6 for g in groups]
     ax.boxplot(data, orientation="horizontal", tick_labels=groups, widths=0.5)
@@ -83,7 +86,7 @@ def cost_distribution(costs: pd.DataFrame, value: str = "total_cost_usd", by: st
 def stacked_bars(df: pd.DataFrame, index: str, columns: str, values: str, title: str, ylabel: str) -> Figure:
     """Stacked bars of ``values`` per ``index`` split by ``columns`` (e.g. cost by plan and pool)."""
     wide = df.pivot_table(index=index, columns=columns, values=values, aggfunc="sum", fill_value=0.0, sort=False)
-    fig, ax = plt.subplots(figsize=(8, 3.6))
+    fig, ax = _new((8, 3.6))
     bottom = np.zeros(len(wide))
     for col in wide.columns:
         vals = wide[col].to_numpy()
@@ -94,19 +97,30 @@ def stacked_bars(df: pd.DataFrame, index: str, columns: str, values: str, title:
     ax.set_title(title)
     ax.legend(fontsize=8, ncol=min(len(wide.columns), 5))
     ax.grid(alpha=0.3, axis="y")
-    plt.setp(ax.get_xticklabels(), rotation=20, ha="right")
+    ax.tick_params(axis="x", labelrotation=20)
     return fig
 
 
-def run_heatmap(schedule: pd.DataFrame, value: str = "gpus", title: str = "When training runs") -> Figure:
-    """Hour-of-day x day heat map of GPUs scheduled (schedule table: job_id, timestamp, gpus)."""
+def run_heatmap(schedule: pd.DataFrame, value: str = "gpus", title: str = "When training runs",
+                vmax: float | None = None, days: pd.DatetimeIndex | None = None) -> Figure:
+    """Hour-of-day x day heat map of GPUs scheduled (schedule table: job_id, timestamp, gpus) [GPUs].
+
+    Parameters
+    ----------
+    vmax
+        Top of the colour scale [GPUs]; give the same value to compare two schedules.
+    days
+        Days to show (UTC midnights); give the same days to compare two schedules.
+    """
     s = schedule.groupby("timestamp")[value].sum()
     idx = pd.DatetimeIndex(s.index).tz_convert("UTC")
     frame = pd.DataFrame({"v": s.to_numpy(), "day": idx.normalize(), "hour": idx.hour})
     grid = frame.pivot_table(index="hour", columns="day", values="v", aggfunc="sum", fill_value=0.0)
     grid = grid.reindex(range(24), fill_value=0.0)
-    fig, ax = plt.subplots(figsize=(9, 3.6))
-    im = ax.imshow(grid.to_numpy(), aspect="auto", cmap="magma_r", origin="lower")
+    if days is not None:
+        grid = grid.reindex(columns=days, fill_value=0.0)
+    fig, ax = _new((9, 3.6))
+    im = ax.imshow(grid.to_numpy(), aspect="auto", cmap="magma_r", origin="lower", vmin=0.0, vmax=vmax)
     ax.set_ylabel("hour of day (UTC)")
     ax.set_xlabel("day")
     step = max(1, len(grid.columns) // 10)
@@ -122,7 +136,7 @@ def signal_overlay_heatmap(signal: pd.Series, title: str, unit: str) -> Figure:
     idx = pd.DatetimeIndex(signal.index)
     frame = pd.DataFrame({"v": signal.to_numpy(), "day": idx.normalize(), "hour": idx.hour})
     grid = frame.pivot_table(index="hour", columns="day", values="v", aggfunc="mean")
-    fig, ax = plt.subplots(figsize=(9, 3.0))
+    fig, ax = _new((9, 3.0))
     im = ax.imshow(grid.to_numpy(), aspect="auto", cmap="RdYlGn_r", origin="lower")
     ax.set_ylabel("hour of day (UTC)")
     ax.set_xticks([])

@@ -35,12 +35,13 @@ img{max-width:100%;height:auto}
 
 
 def figure_to_data_uri(fig: Any, dpi: int = 110) -> str:
-    """Render a matplotlib figure to a ``data:image/png;base64`` URI and close it."""
-    import matplotlib.pyplot as plt
-
+    """Render a matplotlib figure to a ``data:image/png;base64`` URI (pyplot figures are closed after)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
+    if fig.canvas.manager is not None:  # made through pyplot: release it
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
