@@ -24,7 +24,8 @@ def _key_figures(item: tuple[Scenario, int | None]) -> dict[str, Any]:
     from gpuplan.pipeline import run_plan
 
     sc, replications = item
-    return run_plan(sc, mapper=SerialMapper(False), progress=False, replications=replications).key_figures()
+    return run_plan(sc, mapper=SerialMapper(False), progress=False, replications=replications,
+                    analyses=False).key_figures()
 
 
 def compare_scenarios(scenarios: Sequence[Scenario], *, mapper: Mapper | None = None,

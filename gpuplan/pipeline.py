@@ -85,6 +85,16 @@ class PlanRun:
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def cost_curve(self) -> pd.DataFrame | None:
+        """Expected cost as the recommendation is scaled (``optimizer.analytics.cost_curve``), if computed."""
+        return self.extras.get("cost_curve")
+
+    @property
+    def frontier(self) -> pd.DataFrame | None:
+        """Efficient frontier of expected cost against CVaR, if computed."""
+        return self.extras.get("frontier")
+
+    @property
     def recommended(self) -> CapacityPlan:
         """The recommended plan."""
         return self.plans["recommended"]
@@ -222,8 +232,8 @@ def _window(sc: Scenario, history: HistoryData, forecast: ForecastResult) -> tup
 
 
 def run_plan(sc: Scenario, *, mapper: Mapper | None = None, progress: bool = True,
-             replications: int | None = None, pareto_prices: tuple[float, ...] = PARETO_CARBON_PRICES
-             ) -> PlanRun:
+             replications: int | None = None, pareto_prices: tuple[float, ...] = PARETO_CARBON_PRICES,
+             analyses: bool = True) -> PlanRun:
     """Run the whole plan pipeline on a scenario.
 
     Parameters
@@ -238,6 +248,10 @@ def run_plan(sc: Scenario, *, mapper: Mapper | None = None, progress: bool = Tru
         Override ``simulation.replications``.
     pareto_prices
         Carbon prices for the schedule's Pareto curve [USD/t].
+    analyses
+        Also compute what the report shows beyond the key figures: perfect hindsight, the cost-vs-commitment
+        curve, the efficient frontier, the laddered plan and the Pareto curve.  ``compare`` and ``sweep``
+        turn this off (about half the run time of a small scenario).
 
     Returns
     -------
@@ -258,7 +272,7 @@ def run_plan(sc: Scenario, *, mapper: Mapper | None = None, progress: bool = Tru
     with _step(t, "optimize", "step 3/6: optimising the capacity mix"):
         spot = load_spot(sc, start, hours)
         cap = optimize_capacity(fam_paths, sc, history=hist.family_history(), spot=spot, mapper=mapper,
-                                progress=progress)
+                                progress=progress, hindsight=analyses)
         plans: dict[str, CapacityPlan] = {"recommended": cap.plan, "all-on-demand": all_on_demand()}
         for name, p in cap.baseline_plans.items():
             if name not in plans:
@@ -266,10 +280,13 @@ def run_plan(sc: Scenario, *, mapper: Mapper | None = None, progress: bool = Tru
         cur = current_plan(sc)
         if cur.name == "current":
             plans["current"] = cur
-        extras: dict[str, Any] = {"cost_curve": cost_curve(cap.plan, cap.inputs, factors=CURVE_FACTORS)}
+        extras: dict[str, Any] = {}
         cfg = solver_config(sc)
-        extras["frontier"] = efficient_frontier(cap.inputs, weights=FRONTIER_WEIGHTS, solver=cfg, mapper=mapper)
-        if sc.demand.forecast.growth_rate_per_year > 0 and hours >= 2 * LADDER_PERIOD_HOURS:
+        if analyses:
+            extras["cost_curve"] = cost_curve(cap.plan, cap.inputs, factors=CURVE_FACTORS)
+            extras["frontier"] = efficient_frontier(cap.inputs, weights=FRONTIER_WEIGHTS, solver=cfg,
+                                                    mapper=mapper)
+        if analyses and sc.demand.forecast.growth_rate_per_year > 0 and hours >= 2 * LADDER_PERIOD_HOURS:
             ladder = laddered_plan(cap.inputs, period_hours=LADDER_PERIOD_HOURS, solver=cfg)
             extras["ladder"] = ladder.tranches
             notes.append(f"laddered plan: expected cost {ladder.expected_cost_usd:,.0f} USD vs "
@@ -291,7 +308,8 @@ def run_plan(sc: Scenario, *, mapper: Mapper | None = None, progress: bool = Tru
         spare = spare_reserved_gpus(sims["recommended"], sc.families)
         notes.append("schedule: reserved GPUs left idle by forecast demand (mean, recommended plan) are free for "
                      "training jobs: " + ", ".join(f"{f} {g:,.1f}" for f, g in spare.items()))
-        sched, pareto = _schedule(sc, jobs, carbon, price, spare, mapper, pareto_prices, notes)
+        sched, pareto = _schedule(sc, jobs, carbon, price, spare, mapper, pareto_prices if analyses else (),
+                                  notes)
     with _step(t, "levers", "step 6/6: savings levers"):
         levers = lever_table(sims, no_spot, sched)
     return PlanRun(scenario=sc, history=hist, start=start, hours=hours, forecast=fc, family_paths=fam_paths,
@@ -315,7 +333,7 @@ def _schedule(sc: Scenario, jobs: pd.DataFrame, carbon: pd.DataFrame, price: pd.
         s = sc.solver
         sched = optimize_schedule(sin, solver=s.name, time_limit_s=s.time_limit_s, mip_gap=s.mip_gap)
         pareto = schedule_pareto(sin, carbon_prices=prices, solver=s.name, time_limit_s=s.time_limit_s,
-                                 mip_gap=s.mip_gap, mapper=mapper)
+                                 mip_gap=s.mip_gap, mapper=mapper) if prices else pd.DataFrame()
     except InputError as exc:
         notes.append(f"schedule not computed: {exc.one_line()}")
         return None, pd.DataFrame()

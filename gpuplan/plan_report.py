@@ -108,8 +108,8 @@ def plan_tables(run: PlanRun) -> dict[str, pd.DataFrame]:
         "showback": showback(run),
         "spot": spot_table(run),
         "levers": run.levers,
-        "cost_curve": run.extras.get("cost_curve", pd.DataFrame()),
-        "frontier": run.extras.get("frontier", pd.DataFrame()),
+        "cost_curve": run.cost_curve if run.cost_curve is not None else pd.DataFrame(),
+        "frontier": run.frontier if run.frontier is not None else pd.DataFrame(),
         "ladder": run.extras.get("ladder", pd.DataFrame()),
         "pareto": run.pareto,
     }
@@ -194,14 +194,14 @@ def build_report(run: PlanRun) -> Report:
     sec = rep.section("Cost risk")
     sec.figure(charts.cost_distribution(run.plan_costs()),
                "Each point is one Monte Carlo replication: its demand path, spot interruptions and job draws.")
-    if "frontier" in run.extras and len(run.extras["frontier"]):
-        sec.figure(plot_frontier(run.extras["frontier"]),
+    if run.frontier is not None and len(run.frontier):
+        sec.figure(plot_frontier(run.frontier),
                    "Efficient frontier: the cheapest expected cost for each level of tail risk (CVaR).")
     sec.assume(f"CVaR at alpha = {cap.alpha:.2f}: the mean cost of the worst {100 * (1 - cap.alpha):.0f} % of paths.")
 
     # 4. Cost vs commitment ---------------------------------------------------------------------------
     sec = rep.section("Cost against commitment")
-    curve = run.extras.get("cost_curve")
+    curve = run.cost_curve
     if curve is not None and len(curve):
         be = break_even_commitment(curve)
         top = float(curve["factor"].max())

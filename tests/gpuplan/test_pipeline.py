@@ -217,3 +217,12 @@ def test_negotiation_pack_describes_the_plans_own_recommendation(small_run: Plan
     a = small_run.recommended.to_frame()["quantity"].to_numpy()
     b = from_paths.plan.to_frame()["quantity"].to_numpy()
     assert b == pytest.approx(a, rel=1e-6)
+
+
+def test_light_run_skips_the_report_analyses_but_keeps_the_key_figures(small_run: PlanRun) -> None:
+    light = run_plan(small_run.scenario, mapper=SerialMapper(False), progress=False, replications=REPS,
+                     analyses=False)
+    assert light.cost_curve is None and light.frontier is None and light.pareto.empty
+    assert "perfect-hindsight" not in light.capacity.baselines
+    assert small_run.cost_curve is not None and len(small_run.pareto)
+    assert light.key_figures() == pytest.approx(small_run.key_figures())
