@@ -11,7 +11,7 @@ OUT    ?= out/demo
 
 help:
 	@echo "make demo      plan the bundled default scenario; prints where the report is"
-	@echo "make test      run the whole test suite (notebooks included)"
+	@echo "make test      ruff, mypy, then the whole test suite (notebooks included)"
 	@echo "make lint      ruff; make typecheck: mypy"
 	@echo "make bench     run the benchmarks under benchmarks/ (minutes; prints what it measured)"
 	@echo "make lock      re-resolve requirements.in into requirements.lock"
@@ -26,6 +26,8 @@ demo: $(STAMP)
 	$(BIN)/gpuplan plan default --out $(OUT)
 
 test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: $(STAMP)
