@@ -184,7 +184,8 @@ def main() -> None:
     ap.add_argument("--series", type=int, default=1000, help="series for the process-pool timing")
     ap.add_argument("--quick", action="store_true", help="100 series for the process-pool timing")
     ap.add_argument("--full", action="store_true", help="also score ets, sarimax and mstl_arima (slow)")
-    ap.add_argument("--skip-speed", action="store_true")
+    ap.add_argument("--skip-speed", action="store_true", help="accuracy only")
+    ap.add_argument("--skip-accuracy", action="store_true", help="speed and demo timing only")
     args = ap.parse_args()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}; load average {os.getloadavg()[0]:.1f} at start")
@@ -192,7 +193,8 @@ def main() -> None:
     if args.full:
         models += ["ets", "sarimax", "mstl_arima"]
     t0 = time.perf_counter()
-    accuracy(models)
+    if not args.skip_accuracy:
+        accuracy(models)
     if not args.skip_speed:
         demo()
         speed(100 if args.quick else args.series)

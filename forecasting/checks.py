@@ -68,6 +68,7 @@ def check_history(history: pd.DataFrame, *, file: str | None = None,
     if not isinstance(history, pd.DataFrame):
         raise InputError("history must be a pandas DataFrame with timestamp and gpus columns", file=file)
     notes: list[str] = []
+    history = history.reset_index(drop=True)
     for col in ("timestamp", "gpus"):
         if col not in history.columns:
             raise InputError("missing required column", file=file, column=col,
@@ -77,11 +78,11 @@ def check_history(history: pd.DataFrame, *, file: str | None = None,
     df = pd.DataFrame({
         "series_id": (history["series_id"].astype("string").fillna("").astype(str)
                       if "series_id" in history.columns else DEFAULT_SERIES),
-        "timestamp": _timestamps(history["timestamp"].reset_index(drop=True), file).to_numpy(),
-        "gpus": pd.to_numeric(history["gpus"].reset_index(drop=True), errors="coerce"),
+        "timestamp": _timestamps(history["timestamp"], file).to_numpy(),
+        "gpus": pd.to_numeric(history["gpus"], errors="coerce"),
     })
     df["timestamp"] = pd.to_datetime(df["timestamp"], utc=True)
-    raw = history["gpus"].reset_index(drop=True)
+    raw = history["gpus"]
     nonnum = np.flatnonzero(df["gpus"].isna().to_numpy() & raw.notna().to_numpy()
                             & (raw.astype("string").str.strip() != "").fillna(False).to_numpy())
     if nonnum.size:

@@ -35,8 +35,8 @@ examples:
   gpuplan forecast helios.csv --tz Asia/Shanghai --horizon 24 --backtest --out forecast.csv
 
 models: auto (default: median of naive, naive24, naive168, ses, theta and mstl, trimmed and calibrated by
-rolling-origin cross-validation), naive, naive24, naive168, ses, ets, ets_damped, sarimax, mstl,
-mstl_arima, theta, daily_level. Horizons over two weeks use the model for the first week and a
+rolling-origin cross-validation), naive, naive24, naive168, median24, median168, ses, ets, ets_damped,
+sarimax, mstl, mstl_arima, theta, daily_level. Horizons over two weeks use the model for the first week and a
 daily-level model with damped trend and an hourly shape after it.
 """
 

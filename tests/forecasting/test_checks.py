@@ -60,3 +60,9 @@ def test_horizon_and_levels_checks() -> None:
     assert check_levels([95, 80, 95]) == (80.0, 95.0)
     with pytest.raises(InputError):
         check_levels([100])
+
+
+def test_a_slice_of_a_larger_frame_is_accepted() -> None:
+    df = pd.concat([hourly_frame(np.ones(5), "a"), hourly_frame(np.arange(5.0), "b")], ignore_index=True)
+    out, _ = check_history(df[df["series_id"] == "b"])
+    assert out["gpus"].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
