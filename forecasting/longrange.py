@@ -5,8 +5,12 @@ how uncertain it is.  :class:`DailyLevel` models
 
 ``y[t] = L[day(t)] + s[hour(t)] + r[t]``
 
-- ``L``: daily mean demand [GPUs], forecast by ETS with damped trend (and a day-of-week season when there
-  are at least 3 weeks of days), so uncertainty grows day by day as the level wanders;
+- ``L``: daily mean demand [GPUs]. By default (``level="reverting"``, :class:`ReversionLevel`) an AR(1)
+  around the recent mean with a day-of-week effect, plus the uncertainty of that mean: the spread of the
+  level grows over the first days and then stays at what the history showed.  With ``level="ets"``, ETS
+  with damped trend, whose level is a random walk: its spread keeps growing with the square root of the
+  horizon, which over a year is far wider than any history of a month supports.  Growth over months is a
+  planned input (``growth_rate_per_year``), not extrapolated from weeks of data;
 - ``s``: the average hour-of-day deviation from the daily mean over the last 4 weeks [GPUs];
 - ``r``: the hourly remainder, an AR(1) with the in-sample lag-1 autocorrelation and variance.
 
@@ -27,15 +31,98 @@ from forecasting.naive import Naive
 DAY = 24
 
 
+class ReversionLevel(ForecastModel):
+    """Daily means as an AR(1) around their recent mean, with a day-of-week effect.
+
+    ``d[k] = mu + w[weekday(k)] + x[k]``, ``x[k] = phi x[k-1] + e[k]``.  ``mu`` is the mean of the last
+    ``window`` days, ``w`` the weekday deviations (when there are 3 weeks), ``phi`` the lag-1
+    autocorrelation of ``x`` (clipped to [0, ``max_phi``]).  The forecast variance at step ``k`` is the AR(1)
+    part ``s^2 (1 - phi^2k) / (1 - phi^2)`` plus the variance of the estimated mean,
+    ``var(x) (1 + phi) / ((1 - phi) n)``; each path draws its own mean offset once.
+
+    Parameters
+    ----------
+    window
+        Days the mean and weekday effect are taken over [days].
+    max_phi
+        Cap on the daily persistence [-]; 0.95 means a shock halves in about two weeks.
+    """
+
+    name = "reversion_level"
+    mu_: float
+    weekday_: np.ndarray
+    phi_: float
+    sigma_e_: float
+    x_last_: float
+    var_mu_: float
+    n_days_: int
+
+    def __init__(self, window: int = 28, max_phi: float = 0.95) -> None:
+        self.window = window
+        self.max_phi = max_phi
+
+    def min_history(self) -> int:
+        return 4
+
+    def _fit(self, y: np.ndarray) -> None:
+        d = np.asarray(y, dtype=float)
+        ok = np.isfinite(d)
+        if ok.sum() < 4:
+            raise ModelError("reversion_level needs at least 4 days with data")
+        recent = d[-int(self.window):]
+        self.mu_ = float(np.nanmean(recent))
+        self.n_days_ = int(d.size)
+        self.weekday_ = np.zeros(7)
+        if np.isfinite(recent).sum() >= 21:
+            idx = np.arange(d.size - recent.size, d.size) % 7
+            for k in range(7):
+                v = recent[(idx == k) & np.isfinite(recent)]
+                self.weekday_[k] = float(v.mean() - self.mu_) if v.size else 0.0
+            self.weekday_ -= self.weekday_.mean()
+        x = d - self.mu_ - self.weekday_[np.arange(d.size) % 7]
+        self.phi_ = float(np.clip(lag1_autocorr(x), 0.0, self.max_phi))
+        xs = x[np.isfinite(x)]
+        var_x = float(np.var(xs)) if xs.size > 1 else 0.0
+        self.sigma_e_ = float(np.sqrt(max(var_x * (1.0 - self.phi_**2), 0.0)))
+        last = x[np.isfinite(x)]
+        self.x_last_ = float(last[-1]) if last.size else 0.0
+        n_eff = max(np.isfinite(recent).sum(), 1)
+        self.var_mu_ = var_x * (1.0 + self.phi_) / ((1.0 - self.phi_) * n_eff)
+
+    def _weekday(self, h: int) -> np.ndarray:
+        return np.asarray(self.weekday_[(self.n_days_ + np.arange(h)) % 7])
+
+    def _mean(self, h: int) -> np.ndarray:
+        return self.mu_ + self._weekday(h) + self.phi_ ** np.arange(1, h + 1) * self.x_last_
+
+    def _sd(self, h: int) -> np.ndarray:
+        k = np.arange(1, h + 1)
+        phi2 = self.phi_**2
+        ar = self.sigma_e_**2 * ((1.0 - phi2**k) / (1.0 - phi2) if phi2 < 1.0 else k)
+        return np.asarray(np.sqrt(ar + self.var_mu_))
+
+    def _simulate(self, h: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
+        marginal = self.sigma_e_ / np.sqrt(1.0 - self.phi_**2) if self.phi_ < 1.0 else self.sigma_e_
+        x = ar1_noise(n_paths, h, self.phi_, marginal, rng, start=np.full(n_paths, self.x_last_))
+        offset = rng.standard_normal((n_paths, 1)) * np.sqrt(self.var_mu_)
+        return np.asarray(self.mu_ + self._weekday(h)[None, :] + x + offset)
+
+    def residuals(self) -> np.ndarray:
+        return np.full(self.n_obs_, np.nan)
+
+
 class DailyLevel(ForecastModel):
-    """Daily-level model with trend, hour-of-day shape and AR(1) hourly remainder.
+    """Daily-level model, hour-of-day shape and AR(1) hourly remainder.
 
     Parameters
     ----------
     trend
-        Damped additive trend on the daily level.
+        Damped additive trend on the daily level (``level="ets"`` only).
     shape_days
         Days of history averaged into the hourly shape [days].
+    level
+        ``"reverting"`` (default, :class:`ReversionLevel`) or ``"ets"`` (damped-trend ETS, a random-walk
+        level whose spread grows without bound).
     """
 
     name = "daily_level"
@@ -46,9 +133,10 @@ class DailyLevel(ForecastModel):
     r_last_: float
     offset_: int
 
-    def __init__(self, trend: bool = True, shape_days: int = 28) -> None:
+    def __init__(self, trend: bool = True, shape_days: int = 28, level: str = "reverting") -> None:
         self.trend = trend
         self.shape_days = shape_days
+        self.level = level
 
     def min_history(self) -> int:
         return 4 * DAY
@@ -61,7 +149,11 @@ class DailyLevel(ForecastModel):
         blocks = y[self.offset_:].reshape(n_days, DAY)
         daily = blocks.mean(axis=1)
         level: ForecastModel
-        if n_days >= 21:
+        if self.level not in ("reverting", "ets"):
+            raise ModelError(f"daily level must be 'reverting' or 'ets', got '{self.level}'")
+        if self.level == "reverting":
+            level = ReversionLevel()
+        elif n_days >= 21:
             level = ETS(trend="add" if self.trend else None, damped_trend=True, seasonal="add",
                         seasonal_periods=7)
         elif n_days >= 10:

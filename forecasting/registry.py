@@ -33,7 +33,7 @@ def _factories() -> dict[str, tuple[Callable[..., ForecastModel], dict[str, Any]
         "mstl": (MSTLModel, {"trend_model": "ets"}, "MSTL(24, 168) + ETS(A,Ad,N) on the adjusted series"),
         "mstl_arima": (MSTLModel, {"trend_model": "arima"}, "MSTL(24, 168) + AR(1) on the adjusted series"),
         "theta": (Theta, {"period": 24}, "Theta method, daily deseasonalisation"),
-        "daily_level": (DailyLevel, {}, "daily-level ETS(A,Ad,N) x hour-of-week shape + AR(1) hours"),
+        "daily_level": (DailyLevel, {}, "mean-reverting daily level (AR(1), weekday effect) x hour-of-day shape + AR(1) hours"),
     }
 
 
