@@ -220,15 +220,21 @@ def family_level(paths: pd.DataFrame, sc: Scenario) -> pd.DataFrame:
     return paths[paths["series_id"].isin(sc.families)].reset_index(drop=True)
 
 
-def _window(sc: Scenario, history: HistoryData, forecast: ForecastResult) -> tuple[pd.Timestamp, int]:
-    first = pd.Timestamp(forecast.forecast["timestamp"].min())
-    hours = int(forecast.forecast["timestamp"].nunique())
+def check_start(sc: Scenario, history: HistoryData) -> pd.Timestamp:
+    """The plan start: the hour after the history ends; a scenario ``start`` must agree with it.
+
+    Raises
+    ------
+    InputError
+        When ``start`` is set to another hour (the forecast starts where the history ends).
+    """
+    first = pd.Timestamp(history.history["timestamp"].max()) + pd.Timedelta(hours=1)
     if sc.start is not None and pd.Timestamp(sc.start) != first:
         raise InputError(
             f"scenario start {pd.Timestamp(sc.start):%Y-%m-%d %H:%M} UTC is not the hour after the history "
             f"({first:%Y-%m-%d %H:%M} UTC)", column="start",
             fix="remove 'start' (the plan starts when the history ends) or give history up to the start")
-    return first, hours
+    return first
 
 
 def run_plan(sc: Scenario, *, mapper: Mapper | None = None, progress: bool = True,
@@ -262,10 +268,13 @@ def run_plan(sc: Scenario, *, mapper: Mapper | None = None, progress: bool = Tru
     notes: list[str] = []
     with _step(t, "history", "step 1/6: reading demand history"):
         hist = load_history(sc)
+        start = check_start(sc, hist)
         notes += hist.notes
     with _step(t, "forecast", "step 2/6: forecasting demand with sample paths"):
         fc = forecast_scenario(sc, hist, mapper=mapper, progress=progress)
-        start, hours = _window(sc, hist, fc)
+        hours = int(fc.forecast["timestamp"].nunique())
+        if pd.Timestamp(fc.forecast["timestamp"].min()) != start:
+            raise RuntimeError("internal: the forecast does not start at the hour after the history")
         assert fc.paths is not None
         fam_paths = family_level(fc.paths, sc)
         notes += fc.notes

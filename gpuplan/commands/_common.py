@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 
+import pandas as pd
+
 from gpuplan.executors import close_mapper, make_mapper
+from scenarios.io import write_frame
 from scenarios.parallel import Mapper
 
 
@@ -23,4 +26,14 @@ def mapper_from_args(args: argparse.Namespace) -> Mapper:
                        progress=not getattr(args, "quiet", False))
 
 
-__all__ = ["add_executor_options", "close_mapper", "mapper_from_args"]
+def print_table(table: pd.DataFrame, out: str | None) -> None:
+    """Print ``table`` as Markdown and, with ``out``, write it as CSV (atomically)."""
+    from gpuplan.negotiate import markdown_table
+
+    print(markdown_table(table))
+    if out:
+        write_frame(table, out)
+        print(f"\nTable: {out}")
+
+
+__all__ = ["add_executor_options", "close_mapper", "mapper_from_args", "print_table"]

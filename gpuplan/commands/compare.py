@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from gpuplan.commands._common import add_executor_options, close_mapper, mapper_from_args
-from scenarios.io import write_frame
+from gpuplan.commands._common import add_executor_options, close_mapper, mapper_from_args, print_table
 from scenarios.loader import load_scenario
 
 
@@ -27,7 +26,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Compare and print."""
     from gpuplan.compare import compare_scenarios
-    from gpuplan.negotiate import markdown_table
 
     scs = [load_scenario(s) for s in args.scenarios]  # all validated before anything runs
     mapper = mapper_from_args(args)
@@ -35,8 +33,5 @@ def run(args: argparse.Namespace) -> int:
         table = compare_scenarios(scs, mapper=mapper, replications=args.replications)
     finally:
         close_mapper(mapper)
-    print(markdown_table(table))
-    if args.out:
-        write_frame(table, args.out)
-        print(f"\nTable: {args.out}")
+    print_table(table, args.out)
     return 0

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from gpuplan.commands._common import add_executor_options, close_mapper, mapper_from_args
 from scenarios.errors import InputError
 
 log = logging.getLogger("gpuplan")
@@ -64,7 +65,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--backtest-models", nargs="+", metavar="MODEL", choices=model_names(),
                    help="models in the leaderboard (default: naive naive24 naive168 ses theta mstl auto, "
                         "plus --model)")
-    p.add_argument("--dask", metavar="ADDRESS", help="run series on Dask: 'local' or a scheduler address")
     p.add_argument("--seed", type=int, default=0, help="seed of the sample paths (default: 0)")
     p.add_argument("--reconcile", choices=["none", "bottom_up", "mint_shrink"], default="none",
                    help="make family/team series (a100, a100/team) add up (default: none)")
@@ -73,6 +73,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--step", action="append", default=[], metavar="START=GPUS[@SERIES]",
                    help="planned step, e.g. 2026-03-01T00:00Z=+64@a100 (repeatable)")
     p.add_argument("--no-outages", action="store_true", help="do not detect outages (keep zeros as demand)")
+    add_executor_options(p)
     p.set_defaults(func=run)
 
 
@@ -95,7 +96,6 @@ def run(args: argparse.Namespace) -> int:
     from forecasting.backtest import LEADERBOARD_MODELS, backtest
     from forecasting.core import Forecaster
     from forecasting.planned import PlannedChanges
-    from gpuplan.executors import close_mapper, make_mapper
     from scenarios.io import write_frame
     from scenarios.readers import read_history
 
@@ -111,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
     progress = not getattr(args, "quiet", False)
     t0 = time.perf_counter()
     history, notes = read_history(args.history, tz=args.tz)
-    mapper = make_mapper(dask=args.dask, progress=progress)
+    mapper = mapper_from_args(args)
     try:
         fc = Forecaster(args.model, levels=args.levels, mapper=mapper, progress=progress,
                         outages=not args.no_outages,

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gpuplan.commands._common import add_executor_options, close_mapper, mapper_from_args
 from scenarios.errors import InputError
 from scenarios.io import atomic_dir, write_frame
 from scenarios.loader import load_scenario
@@ -79,8 +80,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     c.add_argument("--analytics", action="store_true",
                    help="also compute over-commitment costs, the 3-year break-even discount and a "
                         "discount x growth sensitivity table")
-    c.add_argument("--dask", default=None, metavar="ADDRESS|local", help="run per-path solves on Dask")
-    c.add_argument("--workers", type=int, default=1, help="worker processes for per-path solves (default 1)")
+    add_executor_options(c)
     c.add_argument("--out", required=True, help="output folder (created; files replaced atomically)")
     c.set_defaults(func=_capacity)
     s = ss.add_parser(
@@ -153,26 +153,18 @@ def _capacity(args: argparse.Namespace) -> int:
         log.info("reading sample paths from %s", args.forecast)
         paths = read_paths(args.forecast)
         source = args.forecast
-    else:
-        try:
-            from gpuplan.pipeline import scenario_paths  # lazy: the pipeline forecasts the scenario's history
-        except ImportError:
-            raise InputError("no --forecast given and the forecasting pipeline is not available",
-                             column="--forecast", fix="pass --forecast PATHS.csv (series_id,timestamp,sample_id,gpus)") from None
-
-        log.info("forecasting the scenario's history for sample paths")
-        paths = scenario_paths(sc, mapper=None, progress=progress)
-        source = "forecast of the scenario's history"
-    inputs = capacity_inputs(paths, sc, file=args.forecast)
-    history = None if args.no_history else _history(sc)
-    max_bins = None if args.max_bins == 0 else (args.max_bins or CapacitySettings().max_bins)
-    settings = CapacitySettings(max_bins=max_bins)
-    mapper = None
-    if args.dask or (args.workers and args.workers > 1):
-        from gpuplan.executors import make_mapper
-
-        mapper = make_mapper(args.dask, workers=args.workers, progress=progress)
+    mapper = mapper_from_args(args)
     try:
+        if not args.forecast:
+            from gpuplan.pipeline import scenario_paths
+
+            log.info("forecasting the scenario's history for sample paths")
+            paths = scenario_paths(sc, mapper=mapper, progress=progress)
+            source = "forecast of the scenario's history"
+        inputs = capacity_inputs(paths, sc, file=args.forecast)
+        history = None if args.no_history else _history(sc)
+        max_bins = None if args.max_bins == 0 else (args.max_bins or CapacitySettings().max_bins)
+        settings = CapacitySettings(max_bins=max_bins)
         log.info("optimising %d families x %d paths x %d hours", len(inputs.families), inputs.n_paths,
                  inputs.n_hours)
         res = optimize_capacity(inputs, sc, history=history, settings=settings, solver=args.solver,
@@ -198,10 +190,7 @@ def _capacity(args: argparse.Namespace) -> int:
             if res.plan.reserved or res.plan.committed:
                 extra["sensitivity"] = sensitivity_table(res.plan, inputs, discounts=(0.2, 0.3, 0.4, 0.5, 0.6))
     finally:
-        if mapper is not None:
-            from gpuplan.executors import close_mapper
-
-            close_mapper(mapper)
+        close_mapper(mapper)
     summary = res.summary()
     summary["paths_source"] = source
     with atomic_dir(args.out) as tmp:

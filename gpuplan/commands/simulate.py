@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from gpuplan.commands._common import add_executor_options, close_mapper, mapper_from_args
 from scenarios.errors import InputError
 from scenarios.io import atomic_dir, write_frame
 from scenarios.loader import load_scenario
@@ -59,9 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--hours", type=int, default=None, help="simulated hours (default: see docs/simulator.md)")
     p.add_argument("--detail", choices=["first", "all", "none"], default="first",
                    help="replications that keep hourly.csv and charges.csv (default: %(default)s)")
-    p.add_argument("--dask", default=None, metavar="ADDRESS|local",
-                   help="run replications on a Dask cluster ('local' starts one); default: local processes")
-    p.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    add_executor_options(p)
     p.add_argument("--out", required=True, help="output folder (created; files replaced atomically)")
     p.set_defaults(func=_run)
 
@@ -100,7 +99,6 @@ def _read_csv_times(path: str, time_cols: tuple[str, ...]) -> pd.DataFrame:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from gpuplan.executors import close_mapper, make_mapper
     from scenarios.plan import current_plan
     from scenarios.signals import load_signals, load_spot
     from scenarios.workload import load_jobs, plan_start
@@ -128,7 +126,7 @@ def _run(args: argparse.Namespace) -> int:
     progress = not getattr(args, "quiet", False)
     log.info("simulating plan '%s' on '%s': %s jobs, %d h from %s", plan.name, sc.name,
              "no" if jobs is None else f"{len(jobs):,}", hours, f"{t0:%Y-%m-%d %H:%M} UTC")
-    mapper = make_mapper(args.dask, workers=args.workers, progress=progress)
+    mapper = mapper_from_args(args)
     try:
         res = simulate(sc, plan, jobs=jobs, demand=demand, carbon=carbon, price=price, spot=spot,
                        schedule=schedule, replications=args.replications, seed=args.seed, start=t0, hours=hours,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from gpuplan.commands._common import add_executor_options, close_mapper, mapper_from_args
-from scenarios.io import write_frame
+from gpuplan.commands._common import add_executor_options, close_mapper, mapper_from_args, print_table
 from scenarios.loader import load_scenario
 
 
@@ -30,7 +29,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Sweep and print."""
     from gpuplan.compare import sweep, sweep_grid
-    from gpuplan.negotiate import markdown_table
 
     sc = load_scenario(args.scenario)
     grid = sweep_grid(args.set)
@@ -39,8 +37,5 @@ def run(args: argparse.Namespace) -> int:
         table = sweep(sc, grid, mapper=mapper, replications=args.replications)
     finally:
         close_mapper(mapper)
-    print(markdown_table(table))
-    if args.out:
-        write_frame(table, args.out)
-        print(f"\nTable: {args.out}")
+    print_table(table, args.out)
     return 0

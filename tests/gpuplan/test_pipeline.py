@@ -226,3 +226,11 @@ def test_light_run_skips_the_report_analyses_but_keeps_the_key_figures(small_run
     assert "perfect-hindsight" not in light.capacity.baselines
     assert small_run.cost_curve is not None and len(small_run.pareto)
     assert light.key_figures() == pytest.approx(small_run.key_figures())
+
+
+def test_a_start_that_is_not_the_hour_after_the_history_fails_before_any_work() -> None:
+    from scenarios.errors import InputError
+
+    sc = load_scenario("small", overrides={"start": "2026-01-01T00:00:00Z"})
+    with pytest.raises(InputError, match="2020-05-31 16:00 UTC"):
+        run_plan(sc, mapper=SerialMapper(False), progress=False)
