@@ -234,3 +234,15 @@ def test_a_start_that_is_not_the_hour_after_the_history_fails_before_any_work() 
     sc = load_scenario("small", overrides={"start": "2026-01-01T00:00:00Z"})
     with pytest.raises(InputError, match="2020-05-31 16:00 UTC"):
         run_plan(sc, mapper=SerialMapper(False), progress=False)
+
+
+def test_key_figures_of_the_small_scenario_match_the_golden_run(small_run: PlanRun) -> None:
+    """End-to-end regression: any change to a figure must be deliberate (regenerate the JSON and say why)."""
+    golden = json.loads((Path(__file__).parent / "golden" / "small_key_figures.json").read_text())
+    now = small_run.key_figures()
+    assert sorted(now) == sorted(golden)
+    for key, want in golden.items():
+        if isinstance(want, float):
+            assert now[key] == pytest.approx(want, rel=1e-4, abs=1e-6), key
+        else:
+            assert now[key] == want, key
