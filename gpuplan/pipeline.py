@@ -40,7 +40,9 @@ from scenarios.plan import CapacityPlan, all_on_demand, current_plan
 from scenarios.schema import Scenario
 from scenarios.signals import load_signals, load_spot
 from scenarios.workload import load_jobs
+from simulator.api import run as run_simulation
 from simulator.api import simulate
+from simulator.inputs import build_inputs, with_plan
 from simulator.results import SimulationResult
 
 log = logging.getLogger("gpuplan")
@@ -304,11 +306,14 @@ def run_plan(sc: Scenario, *, mapper: Mapper | None = None, progress: bool = Tru
         carbon, price = load_signals(sc, start, hours)
         jobs = load_jobs(sc, start)
         sims: dict[str, SimulationResult] = {}
+        reps = sc.simulation.replications if replications is None else int(replications)
+        # jobs, demand paths and signals are validated once; each plan swaps in its purchases
+        base = build_inputs(sc, plans["recommended"], jobs=jobs, demand=fam_paths, carbon=carbon, price=price,
+                            spot=spot, start=start, hours=hours)
         for name, p in plans.items():
             log.info("  simulating plan '%s'", name)
-            sims[name] = simulate(sc, p, jobs=jobs, demand=fam_paths, carbon=carbon, price=price, spot=spot,
-                                  replications=replications, mapper=mapper, progress=progress, start=start,
-                                  hours=hours)
+            sims[name] = run_simulation(with_plan(base, p), replications=reps, seed=sc.simulation.seed,
+                                        mapper=mapper, progress=progress)
         log.info("  simulating all-on-demand without spot (for the spot lever)")
         no_spot = simulate(without_spot(sc), all_on_demand(), jobs=jobs, demand=fam_paths, carbon=carbon,
                            price=price, replications=replications, mapper=mapper, progress=progress,
