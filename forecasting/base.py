@@ -267,8 +267,3 @@ class ForecastModel(ABC):
             raise ModelError(f"{type(self).__name__} is not fitted; call fit(y) first")
         if int(h) < 1:
             raise ValueError(f"horizon must be >= 1 hour, got {h}")
-
-
-def seasonal_index(h: int, m: int) -> np.ndarray:
-    """For horizon steps 1..h, the position in the last season of length ``m`` (0..m-1)."""
-    return np.arange(h) % m

@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from scenarios.errors import InputError
+
 Method = Literal["bottom_up", "mint_shrink"]
 
 
@@ -216,7 +218,13 @@ def reconcile(forecast: pd.DataFrame, paths: pd.DataFrame | None = None, *,
     fc = forecast.sort_values(["series_id", "timestamp"], kind="stable")
     wide_mean = fc.pivot(index="timestamp", columns="series_id", values="mean").reindex(columns=h.nodes)
     if wide_mean.isna().any().any():
-        raise ValueError("every series must be forecast over the same hours to reconcile")
+        ends = forecast.groupby("series_id")["timestamp"].min().sort_values()
+        raise InputError(
+            "every series must end its history at the same hour to reconcile; forecasts start at "
+            + ", ".join(f"{sid} {t:%Y-%m-%d %H:%M}Z" for sid, t in ends.items()),
+            column="timestamp",
+            fix="give every family and team the same last hour (an hour with no use is 0, a missing one NaN)",
+        )
     base = wide_mean.to_numpy(dtype=float).T  # nodes x hours
     n = len(h.nodes)
     W = None

@@ -42,11 +42,6 @@ def model_names() -> list[str]:
     return list(_factories())
 
 
-def describe_models() -> dict[str, str]:
-    """``{name: one-line description}``."""
-    return {k: v[2] for k, v in _factories().items()}
-
-
 def make_model(name: str, **overrides: Any) -> ForecastModel:
     """A fresh, unfitted model for ``name`` (see :func:`model_names`), with hyper-parameter overrides.
 

@@ -23,6 +23,7 @@ import pandas as pd
 from optimizer.analytics import (
     DEFAULT_DROPS,
     break_even_table,
+    committed_discount,
     min_three_year_discount,
     offer_keys,
     overcommit_cost,
@@ -111,10 +112,7 @@ def markdown_table(df: pd.DataFrame, max_rows: int = 60) -> str:
 def _offer_discount(key: str, plan: CapacityPlan, inputs: CapacityInputs) -> float:
     """Current discount off on-demand of an offer key [fraction]."""
     if key.startswith("committed_"):
-        term = int(key.split("_")[1].rstrip("y"))
-        k = inputs.terms.index(term)
-        rates = inputs.commit_rate[k] / inputs.on_demand
-        return float(1.0 - np.nanmean(rates))
+        return committed_discount(inputs, int(key.split("_")[1].rstrip("y")))
     for p in plan.reserved:
         if f"reserved_{p.family}_{p.term_years}y_{p.payment}" == key:
             return float(1.0 - p.usd_per_gpu_hour / inputs.on_demand[inputs.families.index(p.family)])
@@ -175,7 +173,7 @@ def negotiation_pack(sc: Scenario, paths: pd.DataFrame | None = None, *, capacit
         sub = _only(plan, key)
         over.append(overcommit_cost(sub, inputs, drops=drops, reoptimize=False).assign(offer=key))
         d0 = _offer_discount(key, plan, inputs)
-        grid = sorted({round(float(x), 4) for x in np.clip(d0 + np.array([-0.10, -0.05, 0.0, 0.05, 0.10]), 0.0, 0.95)})
+        grid = sorted({float(x) for x in np.clip(d0 + np.array([-0.10, -0.05, 0.0, 0.05, 0.10]), 0.0, 0.95)})
         sens.append(sensitivity_table(plan, inputs, discounts=grid, growths=growths, offer=key))
     overcommit = pd.concat(over, ignore_index=True)
     overcommit = overcommit[["offer", *[c for c in overcommit.columns if c != "offer"]]]

@@ -16,6 +16,7 @@ import pandas as pd
 from gpuplan import charts
 from gpuplan.pipeline import LEVER_RANGES, PlanRun
 from gpuplan.report import Report
+from optimizer.analytics import curve_break_even
 from optimizer.plots import plot_cost_curve, plot_frontier, plot_pareto
 from scenarios.io import atomic_dir, atomic_write, write_frame
 from scenarios.loader import effective_dict
@@ -38,24 +39,6 @@ def _usd(x: Any) -> str:
 def _pct(x: Any) -> str:
     x = float(x)
     return "n/a" if not np.isfinite(x) else f"{x:.1f} %"
-
-
-def break_even_commitment(curve: pd.DataFrame) -> float | None:
-    """Commitment [GPU-equivalents] beyond which the plan costs more than buying nothing, or None.
-
-    Interpolated where the cost curve, past its minimum, crosses the all-on-demand cost (factor 0).
-    """
-    c = curve.sort_values("commitment_gpu_equivalents").reset_index(drop=True)
-    od = float(c.loc[c["factor"] == 0.0, "expected_cost_usd"].iloc[0]) if (c["factor"] == 0.0).any() else None
-    if od is None:
-        return None
-    i_min = int(np.argmin(c["expected_cost_usd"].to_numpy()))
-    x = c["commitment_gpu_equivalents"].to_numpy()
-    y = c["expected_cost_usd"].to_numpy()
-    for i in range(i_min, len(c) - 1):
-        if y[i] <= od < y[i + 1]:
-            return float(x[i] + (od - y[i]) * (x[i + 1] - x[i]) / (y[i + 1] - y[i]))
-    return None
 
 
 def pool_costs(run: PlanRun) -> pd.DataFrame:
@@ -203,7 +186,8 @@ def build_report(run: PlanRun) -> Report:
     sec = rep.section("Cost against commitment")
     curve = run.cost_curve
     if curve is not None and len(curve):
-        be = break_even_commitment(curve)
+        be_raw = curve_break_even(curve)
+        be = None if np.isnan(be_raw) else be_raw
         top = float(curve["factor"].max())
         sec.figure(plot_cost_curve(curve, break_even_gpus=be),
                    f"Expected cost as the recommended portfolio is scaled from nothing to {top:g} times its size. "

@@ -288,16 +288,37 @@ def offer_keys(plan: CapacityPlan) -> list[str]:
     return list(dict.fromkeys(keys))
 
 
+def committed_discount(inputs: CapacityInputs, term: int) -> float:
+    """Demand-weighted discount off on-demand of the ``term``-year commitment across its families [fraction].
+
+    The same weighting as the break-even table: ``1 - sum(w rate) / sum(w od)`` over the families it covers.
+    """
+    if term not in inputs.terms:
+        raise InputError(f"no {term}-year commitment in the scenario", column="offer")
+    k = inputs.terms.index(term)
+    ok = np.isfinite(inputs.commit_rate[k])
+    w = np.where(ok, inputs.demand.mean(axis=(1, 2)), 0.0)
+    if w.sum() <= 0:
+        w = ok.astype(float)
+    paid = float((w * np.where(ok, inputs.commit_rate[k], 0.0)).sum())
+    return 1.0 - paid / float((w * inputs.on_demand).sum())
+
+
 def _with_discount(plan: CapacityPlan, inputs: CapacityInputs, key: str,
                    discount: float) -> tuple[CapacityPlan, CapacityInputs]:
-    """Re-price one offer at ``discount`` off on-demand (the plan's quantities unchanged)."""
+    """Re-price one offer at ``discount`` off on-demand (the plan's quantities unchanged).
+
+    A commitment covers several families at their own discounts: each is shifted by the same amount, so that
+    the demand-weighted discount (:func:`committed_discount`) becomes ``discount`` and today's value leaves
+    every rate as it is.
+    """
     if key.startswith("committed_"):
         term = int(key.split("_")[1].rstrip("y"))
-        if term not in inputs.terms:
-            raise InputError(f"no {term}-year commitment in the scenario", column="offer")
+        shift = discount - committed_discount(inputs, term)
         rate = inputs.commit_rate.copy()
         k = inputs.terms.index(term)
-        rate[k] = np.where(np.isfinite(rate[k]), inputs.on_demand * (1.0 - discount), np.nan)
+        own = 1.0 - rate[k] / inputs.on_demand
+        rate[k] = np.where(np.isfinite(rate[k]), inputs.on_demand * (1.0 - np.clip(own + shift, 0.0, 0.99)), np.nan)
         return plan, replace(inputs, commit_rate=rate)
     res = []
     for p in plan.reserved:

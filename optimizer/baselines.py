@@ -17,7 +17,7 @@ import pandas as pd
 
 from optimizer.capacity import CapacitySettings, build_capacity, extract_plan, with_settings
 from optimizer.evaluate import evaluate
-from optimizer.inputs import CapacityInputs, paths_to_array
+from optimizer.inputs import CapacityInputs
 from optimizer.solvers import SolveResult, solve
 from scenarios.errors import InputError
 from scenarios.parallel import Mapper, SerialMapper
@@ -127,17 +127,6 @@ def trailing_history_plan(
     if not res.ok:
         raise InputError(f"the trailing-history model did not solve ({res.termination})")
     return plan
-
-
-def history_to_inputs(history: pd.DataFrame, inputs: CapacityInputs) -> CapacityInputs:
-    """Realized demand (a history-shaped table over the plan's hours) as one-path inputs."""
-    h = history.assign(sample_id=0)
-    series, ts, _, arr = paths_to_array(h, what="history")
-    order = [series.index(f) if f in series else -1 for f in inputs.families]
-    demand = np.stack([arr[i, 0] if i >= 0 else np.zeros(len(ts)) for i in order])[:, None, :]
-    if len(ts) != inputs.n_hours or (ts != inputs.timestamps).any():
-        raise InputError("realized demand must cover exactly the plan's hours", column="timestamp")
-    return inputs.with_demand(demand)
 
 
 def _hindsight_item(item: tuple[CapacityInputs, CapacitySettings, SolverConfig, int]) -> tuple[float, float, dict]:

@@ -16,7 +16,7 @@ droughts scale the available spot GPUs by ``1 - events_per_month x drought_hours
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -168,33 +168,11 @@ class CapacityInputs:
         if demand.shape[0] != self.demand.shape[0] or demand.shape[2] != self.demand.shape[2]:
             raise ValueError("demand must keep the families and hours")
         sids = np.arange(demand.shape[1]) if sample_ids is None else np.asarray(sample_ids)
-        return CapacityInputs(
-            families=self.families, timestamps=self.timestamps, sample_ids=sids, demand=demand,
-            on_demand=self.on_demand, reserved=self.reserved, terms=self.terms, commit_rate=self.commit_rate,
-            spot_price=self.spot_price, spot_overhead=self.spot_overhead, spot_available=self.spot_available,
-            preemptible_share=self.preemptible_share, on_demand_quota=self.on_demand_quota,
-            policies=self.policies, notes=self.notes,
-        )
-
-    def with_hours(self, hours: slice | np.ndarray) -> CapacityInputs:
-        """A copy restricted to some hours (e.g. the trailing 30 days)."""
-        return CapacityInputs(
-            families=self.families, timestamps=self.timestamps[hours], sample_ids=self.sample_ids,
-            demand=self.demand[:, :, hours], on_demand=self.on_demand, reserved=self.reserved, terms=self.terms,
-            commit_rate=self.commit_rate, spot_price=self.spot_price[:, hours], spot_overhead=self.spot_overhead,
-            spot_available=self.spot_available[:, hours], preemptible_share=self.preemptible_share,
-            on_demand_quota=self.on_demand_quota, policies=self.policies, notes=self.notes,
-        )
+        return replace(self, demand=demand, sample_ids=sids)
 
     def with_policies(self, policies: Policies) -> CapacityInputs:
         """A copy with other policies (e.g. without the budget, for an infeasibility diagnosis)."""
-        return CapacityInputs(
-            families=self.families, timestamps=self.timestamps, sample_ids=self.sample_ids, demand=self.demand,
-            on_demand=self.on_demand, reserved=self.reserved, terms=self.terms, commit_rate=self.commit_rate,
-            spot_price=self.spot_price, spot_overhead=self.spot_overhead, spot_available=self.spot_available,
-            preemptible_share=self.preemptible_share, on_demand_quota=self.on_demand_quota,
-            policies=policies, notes=self.notes,
-        )
+        return replace(self, policies=policies)
 
 
 def paths_to_array(

@@ -115,6 +115,13 @@ class Step(_Model):
     gpus: float = Field(description="Change in GPUs from that time on [GPUs]; negative for a wind-down.")
     series: str | None = Field(None, description="Series the step applies to; all series when empty.")
 
+    @field_validator("start")
+    @classmethod
+    def _aware(cls, v: datetime) -> datetime:
+        if v.tzinfo is None:
+            raise ValueError("must carry a UTC offset, e.g. 2026-03-01T00:00:00Z")
+        return v
+
 
 class ForecastSettings(_Model):
     """How demand is forecast."""

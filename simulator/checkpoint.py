@@ -111,6 +111,8 @@ def expected_wall_hours(work_hours: float, tau: float, delta: float, restart: fl
     lam = hazard_per_hour
     if lam <= 0.0:
         return segment_wall_hours(work_hours, tau, delta, 0.0)
+    if tau <= 0.0:  # continuous checkpointing at no cost: the limit of the cycles as tau -> 0
+        return math.exp(lam * restart) * work_hours
     n = checkpoints_needed(work_hours, tau)
     last = work_hours - n * tau if n else work_hours
     return math.exp(lam * restart) / lam * (n * math.expm1(lam * (tau + delta)) + math.expm1(lam * last))

@@ -562,6 +562,7 @@ def _build_jobs(jdf: pd.DataFrame | None, scenario: Scenario, fleets: list[Famil
         raise InputError(f"{int(early.sum()):,} jobs are submitted before the plan start {t0} "
                          f"(first: '{jdf['job_id'].iloc[i]}')", file="jobs table", row=i + 1, column="submit_time",
                          fix="pass an earlier start= or drop those jobs")
+    all_ids = list(jdf["job_id"])  # a schedule may name jobs that fall after the window
     late = submit >= hours
     if late.any():
         notes.append(f"{int(late.sum()):,} jobs submitted after the {hours} h window are not simulated")
@@ -595,7 +596,7 @@ def _build_jobs(jdf: pd.DataFrame | None, scenario: Scenario, fleets: list[Famil
     release = submit.copy()
     pol = scenario.policies
     if schedule is not None:
-        first = check_schedule(schedule, list(jdf["job_id"]))
+        first = check_schedule(schedule, all_ids)
         sched = _to_hours(jdf["job_id"].map(first).astype("datetime64[ns, UTC]"), t0)
         release = np.maximum(release, np.where(np.isfinite(sched), sched, release))
         notes.append(f"{int(np.isfinite(sched).sum()):,} of {n:,} jobs released at their scheduled hour")

@@ -117,3 +117,12 @@ def test_negotiate_cli_bad_paths_file_exits_2(tmp_path: Path, capsys: pytest.Cap
     assert main(["-q", "negotiate", "small", "--forecast", str(bad)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "sample_id" in err[0]
+
+
+def test_sensitivity_row_at_todays_discount_is_todays_cost(pack: NegotiationPack) -> None:
+    """At each offer's current (demand-weighted) discount and zero growth, every rate is today's: the row
+    costs exactly what the plan costs, whichever offer is varied."""
+    s = pack.sensitivity[pack.sensitivity["growth_per_year"] == 0.0]
+    centre = [g.sort_values("discount")["expected_cost_usd"].iloc[len(g) // 2] for _, g in s.groupby("offer")]
+    assert len(centre) >= 2
+    assert np.allclose(centre, centre[0], rtol=1e-12)

@@ -13,7 +13,8 @@ import pytest
 from gpuplan.cli import main
 from gpuplan.executors import DaskMapper
 from gpuplan.pipeline import LEVER_RANGES, PlanRun, run_plan, without_spot
-from gpuplan.plan_report import break_even_commitment, plan_tables, write_plan
+from gpuplan.plan_report import plan_tables, write_plan
+from optimizer.analytics import curve_break_even
 from scenarios import load_scenario
 from scenarios.parallel import SerialMapper
 from scenarios.plan import current_plan
@@ -126,8 +127,8 @@ def test_break_even_commitment_is_where_the_curve_crosses_all_on_demand() -> Non
     curve = pd.DataFrame({"factor": [0.0, 1.0, 2.0, 3.0],
                           "commitment_gpu_equivalents": [0.0, 10.0, 20.0, 30.0],
                           "expected_cost_usd": [100.0, 80.0, 90.0, 110.0]})
-    assert break_even_commitment(curve) == pytest.approx(25.0)
-    assert break_even_commitment(curve.iloc[:3]) is None
+    assert curve_break_even(curve) == pytest.approx(25.0)
+    assert np.isnan(curve_break_even(curve.iloc[:3]))
 
 
 def test_report_has_every_section_figure_and_table(small_run: PlanRun, tmp_path: Path) -> None:
