@@ -31,7 +31,7 @@ from typing import Literal
 import numpy as np
 from scipy import stats
 
-from forecasting.base import ForecastModel, ModelError, ar1_noise
+from forecasting.base import ForecastModel, ModelError, ar1_noise, lag1_autocorr
 
 DEFAULT_CANDIDATES: tuple[str, ...] = ("naive", "naive24", "naive168", "ses", "theta", "mstl")
 _Z90 = float(stats.norm.ppf(0.95))
@@ -189,12 +189,12 @@ class AutoModel(ForecastModel):
             if r.size >= 10:
                 k = float(np.clip(np.quantile(r, 0.9), 0.5, 5.0))
         if zs:
-            acs = [_acf1(z) for z in zs if np.isfinite(z).sum() >= 4]
+            acs = [lag1_autocorr(z) for z in zs if np.isfinite(z).sum() >= 4]
             if acs:
                 phi = float(np.mean(acs))
         if not np.isfinite(phi):
             best_model = self.members_.get(self.best_) or next(iter(self.members_.values()))
-            phi = _acf1(best_model.residuals())
+            phi = lag1_autocorr(best_model.residuals())
         self.k_ = k
         self.phi_ = float(np.clip(phi if np.isfinite(phi) else 0.0, 0.0, 0.99))
 
@@ -215,7 +215,3 @@ class AutoModel(ForecastModel):
         return model.residuals()
 
 
-def _acf1(x: np.ndarray) -> float:
-    from forecasting.base import lag1_autocorr
-
-    return lag1_autocorr(np.asarray(x, dtype=float))

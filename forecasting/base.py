@@ -29,6 +29,7 @@ from typing import Any, ClassVar, Self, TypeVar
 import numpy as np
 from scipy import stats
 
+from forecasting.checks import check_levels
 from forecasting.gaps import fill_gaps
 
 T = TypeVar("T")
@@ -64,15 +65,6 @@ class Prediction:
 def level_label(level: float) -> str:
     """Column suffix of a level: ``80 -> '80'``, ``97.5 -> '97.5'``."""
     return f"{level:g}"
-
-
-def check_levels(levels: Sequence[float]) -> tuple[float, ...]:
-    """Validate interval levels [%]: each strictly between 0 and 100."""
-    out = tuple(float(v) for v in levels)
-    for v in out:
-        if not 0.0 < v < 100.0:
-            raise ValueError(f"interval level {v:g} must be strictly between 0 and 100 [%]")
-    return out
 
 
 def gaussian_bounds(

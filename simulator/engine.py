@@ -32,8 +32,8 @@ import simpy
 
 from simulator.checkpoint import (
     INF,
-    checkpoints_needed,
     expected_wall_hours,
+    segment_wall_hours,
     split_censored,
     split_interrupted,
 )
@@ -237,7 +237,7 @@ class JobEngine:
     # -- capacity -----------------------------------------------------------------------------------
     def _span_end(self, j: int, now: float, tau: float, extra: float) -> int:
         rem = self.rem[j]
-        wall = extra + (self.restart if self.restart_pending[j] else 0.0) + rem + checkpoints_needed(rem, tau) * self.delta
+        wall = extra + segment_wall_hours(rem, tau, self.delta, self.restart if self.restart_pending[j] else 0.0)
         return min(int(now + wall), self.H - 1)
 
     def _place(self, j: int, now: float) -> int:
@@ -500,7 +500,7 @@ class JobEngine:
             tau = self.tau_spot[j] if pool == SPOT else self.tau_other[j]
             r = self.restart if self.restart_pending[j] else 0.0
             rem = self.rem[j]
-            wall = r + rem + checkpoints_needed(rem, tau) * delta if 0.0 < tau < INF else r + rem
+            wall = segment_wall_hours(rem, tau, delta, r)
             run = wall
             stop = False
             if self.budget:
