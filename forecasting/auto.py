@@ -156,7 +156,10 @@ class AutoModel(ForecastModel):
                     self.cv_mae_[name] = float(np.nanmean(vals))
         members = list(fitted)
         if self.cv_mae_:
-            best = min(self.cv_mae_, key=lambda k: self.cv_mae_[k])
+            # scores within a relative 1e-9 of the best are ties (fits may differ in the last bits between
+            # BLAS kernels); a tie goes to the candidate listed first, so the choice is the same everywhere
+            low = min(self.cv_mae_.values())
+            best = next(k for k in self.cv_mae_ if self.cv_mae_[k] <= low + 1e-9 * abs(low))
             self.best_ = best
             if self.combine == "best":
                 members = [best]

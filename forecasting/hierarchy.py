@@ -15,6 +15,11 @@ too.  Sample paths of different series come from independent simulations; before
 paths are re-paired across series (permuting sample ids, each path kept intact) so that their levels
 are correlated like the series' residuals (a Gaussian copula on path means).  Demand is non-negative:
 reconciled bottom values are clipped at 0 and every node is re-summed from them, so coherence is exact.
+
+Same numbers on every machine: the copula draws its correlated normals through the (unique) Cholesky
+factor of the shrunk correlation, and every product and solve here runs in :mod:`forecasting.linalg`
+(fixed summation order, no BLAS or LAPACK), so paths, their pairing and the reconciled values do not
+depend on the CPU's BLAS kernel.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from forecasting.linalg import cho_solve, cholesky, matmul
 from scenarios.errors import InputError
 
 Method = Literal["bottom_up", "mint_shrink"]
@@ -114,8 +120,8 @@ def shrunk_covariance(residuals: np.ndarray) -> tuple[np.ndarray, float]:
     z = (x - x.mean(axis=0)) / sd
     if n == 1 or t < 3:
         return np.diag(sd**2), 1.0
-    r = (z.T @ z) / (t - 1)
-    w = np.einsum("ti,tj->tij", z, z)
+    w = z[:, :, None] * z[:, None, :]  # (t, n, n) products, summed over t row by row below
+    r = w.sum(axis=0) / (t - 1)
     var_r = w.var(axis=0, ddof=1) * t / (t - 1) ** 2
     off = ~np.eye(n, dtype=bool)
     denom = float((r[off] ** 2).sum())
@@ -135,8 +141,10 @@ def projection(h: Hierarchy, method: Method, W: np.ndarray | None = None) -> np.
     if W is None:
         raise ValueError("mint_shrink needs the residual covariance W")
     Wr = W + np.eye(W.shape[0]) * (1e-9 * max(float(np.max(np.diag(W))), 1e-12))
-    Winv_S = np.linalg.solve(Wr, h.S)
-    return np.asarray(np.linalg.solve(h.S.T @ Winv_S, Winv_S.T))
+    Lw, _ = cholesky(Wr)
+    Winv_S = cho_solve(Lw, h.S)
+    La, _ = cholesky(matmul(h.S.T, Winv_S))
+    return cho_solve(La, Winv_S.T)
 
 
 def copula_pairing(paths: np.ndarray, corr: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -147,7 +155,12 @@ def copula_pairing(paths: np.ndarray, corr: np.ndarray, rng: np.random.Generator
     paths
         Shape ``(n_series, n_paths, h)``.
     corr
-        Correlation matrix ``(n_series, n_series)``.
+        Correlation matrix ``(n_series, n_series)``.  The normals are ``e L'`` with ``L`` its Cholesky
+        factor (unique, computed in a fixed order by :func:`forecasting.linalg.cholesky`; a matrix that is
+        not numerically positive definite gets the diagonal jitter documented there), so the pairing is
+        the same on every machine.
+    rng
+        Source of the standard normals ``e`` (``npaths x n_series``, drawn row by row).
 
     Returns
     -------
@@ -157,7 +170,9 @@ def copula_pairing(paths: np.ndarray, corr: np.ndarray, rng: np.random.Generator
     ns, npaths, _ = paths.shape
     if ns < 2 or npaths < 2:
         return paths
-    z = rng.multivariate_normal(np.zeros(ns), corr, size=npaths, method="eigh")
+    L, _ = cholesky(np.asarray(corr, dtype=float))
+    e = rng.standard_normal((npaths, ns))
+    z = matmul(L, e.T).T  # (npaths, ns): row p is L e_p
     out = np.empty_like(paths)
     for i in range(ns):
         by_level = np.argsort(paths[i].mean(axis=1), kind="stable")
@@ -241,8 +256,8 @@ def reconcile(forecast: pd.DataFrame, paths: pd.DataFrame | None = None, *,
     P_bottom = G  # bottom = G @ base
 
     def _coherent(x: np.ndarray) -> np.ndarray:
-        b = np.maximum(np.tensordot(P_bottom, x, axes=(1, 0)), 0.0)
-        return np.tensordot(h.S, b, axes=(1, 0))
+        b = np.maximum(matmul(P_bottom, x), 0.0)
+        return matmul(h.S, b)
 
     rec = _coherent(base)
     # intervals: Gaussian with the projected covariance
@@ -259,11 +274,16 @@ def reconcile(forecast: pd.DataFrame, paths: pd.DataFrame | None = None, *,
         else:
             base_sd = np.zeros_like(base)
     corr = _corr(W) if W is not None else np.eye(n)
-    SG = h.S @ G
-    rec_sd = np.empty_like(base_sd)
-    for t in range(base_sd.shape[1]):
-        cov = corr * np.outer(base_sd[:, t], base_sd[:, t])
-        rec_sd[:, t] = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", SG, cov, SG), 0.0, None))
+    SG = matmul(h.S, G)
+    # var_i(t) = sum_jk u_ij corr_jk u_ik with u_ij = SG_ij sd_j(t), summed in a fixed order
+    u = SG[:, :, None] * base_sd[None, :, :]  # (n, n, T)
+    cu = np.zeros_like(u)
+    for k in range(n):
+        cu += corr[None, :, k, None] * u[:, k, None, :]
+    var = np.zeros((n, base_sd.shape[1]))
+    for j in range(n):
+        var += u[:, j, :] * cu[:, j, :]
+    rec_sd = np.sqrt(np.clip(var, 0.0, None))
     out = fc.copy()
     pos = {s: i for i, s in enumerate(h.nodes)}
     times = {t: j for j, t in enumerate(wide_mean.index)}
@@ -294,8 +314,8 @@ def _reconcile_paths(paths: pd.DataFrame, h: Hierarchy, G: np.ndarray, corr: np.
             raise ValueError(f"series {s}: expected {n_paths} paths of {hz} hours")
         arr[i] = vals.reshape(n_paths, hz)
     arr = copula_pairing(arr, corr, np.random.default_rng(seed))
-    bottom = np.maximum(np.tensordot(G, arr, axes=(1, 0)), 0.0)
-    rec = np.tensordot(h.S, bottom, axes=(1, 0))  # nodes x paths x hours
+    bottom = np.maximum(matmul(G, arr), 0.0)
+    rec = matmul(h.S, bottom)  # nodes x paths x hours
     ts = pd.DatetimeIndex(times)
     frames = []
     for i, s in enumerate(h.nodes):
