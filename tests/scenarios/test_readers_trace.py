@@ -109,3 +109,19 @@ def test_bad_trace_gives_one_line_naming_file_row_column(write: Write, text: str
     assert line.startswith(path)
     assert where in line
     assert what in line
+
+
+def test_a_deadline_exactly_submission_plus_duration_is_not_a_miss(write: Write) -> None:
+    """7 minutes is 0.11666... h, which pd.to_timedelta turns into 7 min + 1 ns; such jobs are on time.
+
+    Three jobs end exactly at their deadline (7 min, 1 min, 1 h 5 min); one has a deadline 1 s short of
+    its duration, and only that one cannot make it.
+    """
+    text = ("job_id,submit_time,gpus,duration_minutes,deadline\n"
+            "a,2026-01-01T00:00:00Z,1,7,2026-01-01T00:07:00Z\n"
+            "b,2026-01-01T00:10:00Z,1,1,2026-01-01T00:11:00Z\n"
+            "c,2026-01-01T01:00:00Z,1,65,2026-01-01T02:05:00Z\n"
+            "d,2026-01-01T03:00:00Z,1,7,2026-01-01T03:06:59Z\n")
+    res = read_trace(write("exact.csv", text))
+    assert [n for n in res.notes if "deadline" in n] == [
+        "1 jobs cannot meet their deadline even if started at submission"]
