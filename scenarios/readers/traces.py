@@ -178,7 +178,7 @@ def read_trace(path: str | Path, *, tz: str | None = None, columns: Mapping[str,
     out = out[~drop]
     # Compare in hours with the simulator's tolerance: converting float hours to nanoseconds
     # (pd.to_timedelta) can overshoot by 1 ns, which flagged deadline == submission + duration as missed.
-    window_hours = (out["deadline"] - out["submit_time"]) / pd.Timedelta(hours=1)
+    window_hours = (out["deadline"] - out["submit_time"]).dt.total_seconds() / 3600.0
     tight = window_hours.to_numpy(dtype=float, na_value=np.nan) < (
         out["duration_hours"].to_numpy(dtype=float) - DEADLINE_TOLERANCE_HOURS)
     n_tight = int(tight.sum())
