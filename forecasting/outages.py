@@ -6,13 +6,23 @@ reads them as demand learns a false daily dip and too-wide intervals.  Two rules
 1. **Cluster-wide** (frames with several series): hours where the *sum over all series* falls to
    ``near_zero`` (5 %) of its median or less, while that sum is normally busy.  Every series is marked
    missing in those hours: a whole fleet does not go idle within an hour and come back.
-2. **Per series**: in a series that is *normally busy* (its 5th percentile is at least ``busy_share``
-   (25 %) of its median, leaving out stretches near zero longer than ``max_hours``, which are real
-   shutdowns), hours at or below ``near_zero`` of the median are marked missing.
+2. **Per series**: in a series that is *normally busy*, hours at or below ``near_zero`` of the median
+   are marked missing.  Stretches near zero longer than ``max_hours`` are real shutdowns and are left
+   out before judging.
+
+"Normally busy" means a 5th percentile of at least ``busy_share`` (25 %) of the median.  For the fleet
+total (rule 1, or rule 2 when the frame has a single series) it is judged with the candidate stretches
+left out: the runs of near-zero hours (at most ``max_hours`` long) are set aside first.  Judged on all
+hours, a one-day outage in a two-week history (7 % of the hours) would pull the 5th percentile to zero
+and hide itself.  The candidates may be at most ``max_share`` (15 %) of the hours: a total that is near
+zero more often than that is idle by habit, and its zeros are demand.  A team inside a larger frame is
+still judged on all its hours: a logging outage shows in the fleet total (rule 1), while a single team's
+short idle stretches are usually real (on Helios, vc3sl idles 10-12 h at a time).
 
 Neither rule marks a stretch that runs to the end of the history (a real wind-down would look the same;
 it is reported as a warning instead) nor one longer than ``max_hours`` (a week).  On the Helios Earth
-data this finds all of 2020-05-10 and 2020-05-12 14:00-15:00 (UTC+8) and nothing else.
+data this finds all of 2020-05-10 and 2020-05-12 14:00-15:00 (UTC+8) and nothing else, also with the
+history cut at 2020-05-14 or 2020-05-16.
 
 Examples
 --------
@@ -58,18 +68,36 @@ def _keep_runs(mask: np.ndarray, max_hours: int) -> tuple[np.ndarray, list[tuple
     return out, kept, tail
 
 
-def _busy(x: np.ndarray, busy_share: float) -> tuple[bool, float]:
-    v = x[np.isfinite(x)]
+def _busy(x: np.ndarray, busy_share: float, near_zero: float, max_hours: int,
+          max_share: float, leave_out: bool = True) -> tuple[bool, float]:
+    """Whether ``x`` is normally busy and its median; with ``leave_out``, judged without its candidate runs.
+
+    Returns
+    -------
+    (busy, median)
+        The median is that of the hours left after setting the candidates aside (all finite hours when
+        nothing was set aside) [GPUs].
+    """
+    finite = np.isfinite(x)
+    v = x[finite]
     if v.size < 48:
         return False, 0.0
     med = float(np.median(v))
     if med <= 0:
         return False, med
+    near = finite & (x <= near_zero * med)
+    cand = np.zeros(x.size, dtype=bool)
+    for a, b in _runs(near):
+        if b - a <= max_hours:
+            cand[a:b] = True
+    if leave_out and 0 < cand.sum() <= max_share * v.size:
+        v = x[finite & ~cand]
+        med = float(np.median(v))
     return float(np.quantile(v, 0.05)) >= busy_share * med, med
 
 
 def detect_outages(history: pd.DataFrame, *, near_zero: float = 0.05, busy_share: float = 0.25,
-                   max_hours: int = 168) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+                   max_hours: int = 168, max_share: float = 0.15) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """Find outage stretches and mark them missing (NaN).
 
     Parameters
@@ -79,9 +107,13 @@ def detect_outages(history: pd.DataFrame, *, near_zero: float = 0.05, busy_share
     near_zero
         An hour is "near zero" at or below this share of the (series or fleet) median [-].
     busy_share
-        A series is normally busy when its 5th percentile is at least this share of its median [-].
+        A series is normally busy when its 5th percentile is at least this share of its median, both
+        taken without the candidate near-zero runs [-].
     max_hours
         Longer stretches are not treated as outages [h].
+    max_share
+        Candidate near-zero runs are set aside when judging "busy" only while they are at most this
+        share of the hours [-]; more often near zero means idle by habit (nothing is flagged).
 
     Returns
     -------
@@ -100,7 +132,7 @@ def detect_outages(history: pd.DataFrame, *, near_zero: float = 0.05, busy_share
     if len(series) >= 2:
         wide = df.pivot_table(index="timestamp", columns="series_id", values="gpus", aggfunc="sum", dropna=False)
         total = wide.sum(axis=1, min_count=1).to_numpy(dtype=float)
-        busy, med = _busy(total, busy_share)
+        busy, med = _busy(total, busy_share, near_zero, max_hours, max_share)
         if busy:
             near = np.isfinite(total) & (total <= near_zero * med)
             mask, kept, tail = _keep_runs(near, max_hours)
@@ -126,7 +158,7 @@ def detect_outages(history: pd.DataFrame, *, near_zero: float = 0.05, busy_share
             for a, b in _runs(low):
                 if b - a > max_hours:
                     known[a:b] = np.nan
-        busy, med = _busy(known, busy_share)
+        busy, med = _busy(known, busy_share, near_zero, max_hours, max_share, leave_out=len(series) == 1)
         if busy:
             near = np.isfinite(x) & (x <= near_zero * med) & ~out
             mask, kept, tail = _keep_runs(near, max_hours)

@@ -67,3 +67,43 @@ def test_a_short_drop_to_zero_in_a_busy_series_is_an_outage_but_a_long_one_is_no
     assert found[["hours", "rule"]].values.tolist() == [[3, "busy series near zero"]]
     assert np.isnan(clean["gpus"].to_numpy()[100:103]).all()
     assert (clean["gpus"].to_numpy()[300:500] == 0).all()
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("cut", ["2020-05-14", "2020-05-16"])
+def test_the_may_10_outage_is_found_in_a_two_week_history(helios_history: pd.DataFrame, cut: str) -> None:
+    """Cut at May 14 or 16 (UTC+8), the 26 outage hours are 7-8 % of the history: the 5th percentile is 0.
+
+    Judged on all hours the fleet never looked busy and nothing was found; with the candidate stretches
+    set aside it is busy, and the same two stretches as on the full month come out.
+    """
+    end = pd.Timestamp(cut, tz=SH)
+    for part in (helios_history[helios_history["series_id"] != "total"],
+                 helios_history[helios_history["series_id"] == "total"]):
+        short = part[part["timestamp"] < end]
+        clean, found, notes = detect_outages(short)
+        starts = [s.tz_convert(SH).strftime("%Y-%m-%d %H:%M") for s in found["start"]]
+        assert starts == ["2020-05-10 00:00", "2020-05-12 14:00"]
+        assert found["hours"].tolist() == [24, 2]
+        assert int(clean["gpus"].isna().sum()) == 26 * short["series_id"].nunique()
+        assert notes == []
+
+
+def test_a_one_day_outage_in_a_two_week_history_is_found() -> None:
+    """336 h at 40 +- 5 GPUs with hours 150-173 at 0: 24 h = 7 % of the history, above the 5th percentile."""
+    g = 40.0 + 5.0 * np.sin(2 * np.pi * np.arange(336) / 24)
+    g[150:174] = 0.0
+    clean, found, _ = detect_outages(hourly_frame(g))
+    assert found[["hours", "rule"]].values.tolist() == [[24, "busy series near zero"]]
+    assert found["start"].iloc[0] == pd.Timestamp("2024-01-01", tz="UTC") + pd.Timedelta(hours=150)
+    assert int(clean["gpus"].isna().sum()) == 24
+
+
+def test_a_series_near_zero_more_than_fifteen_percent_of_the_time_keeps_its_zeros() -> None:
+    """Three idle days in two weeks (72 h = 21 %): idle by habit, not an outage."""
+    g = np.full(336, 40.0)
+    for day in (2, 6, 10):
+        g[24 * day:24 * day + 24] = 0.0
+    clean, found, _ = detect_outages(hourly_frame(g))
+    assert found.empty
+    assert clean["gpus"].isna().sum() == 0
