@@ -42,11 +42,11 @@ def de_prices(regions: list[str]) -> pd.DataFrame:
 
 
 def make_jobs(n: int, slack_hours: float, preemptible: bool, seed: int = 0,
-              start: pd.Timestamp = pd.Timestamp("2020-03-02 00:00", tz="UTC"), span_days: float = 14.0
-              ) -> pd.DataFrame:
-    """``n`` jobs submitted at random minutes over ``span_days``; deadline = submit + duration + slack."""
+              start: str = "2020-03-02 00:00", span_days: float = 14.0) -> pd.DataFrame:
+    """``n`` jobs submitted at random minutes over ``span_days`` from ``start`` (UTC); deadline = submit +
+    duration + slack."""
     rng = np.random.default_rng(seed)
-    submit = start + pd.to_timedelta(np.sort(rng.uniform(0, span_days * 24 * 60, n)).round(), unit="min")
+    submit = pd.Timestamp(start, tz="UTC") + pd.to_timedelta(np.sort(rng.uniform(0, span_days * 24 * 60, n)).round(), unit="min")
     dur = np.round(rng.uniform(0.5, 10.0, n), 2)
     return pd.DataFrame({
         "job_id": [f"j{i:04d}" for i in range(n)], "submit_time": submit,

@@ -2,13 +2,17 @@
 
 Model (one family's jobs share its hourly capacity):
 
-- a **preemptible** job may be split: ``x[j, t]`` GPUs busy in hour ``t`` of its window, ``0 <= x <= gpus``,
-  summing to its work ``gpus x duration`` GPU-hours (an LP);
-- a **non-preemptible** job runs in one piece from a start hour ``tau`` (full hours, then a partial last
-  hour when the duration is fractional).  It is written with cumulative binaries ``C[j, t] = 1`` iff the
-  job has started by hour ``t`` (monotone in ``t``): the hourly usage is ``gpus (C[t] - (1 - r) C[t - m] -
-  r C[t - m - 1])`` with ``m`` whole hours and ``r`` the fraction, so each binary touches at most three
-  capacity rows (the time-indexed formulation, with O(window) instead of O(window x duration) nonzeros);
+- a **preemptible** job may be split: ``x[j, t]`` GPUs busy in hour ``t`` of its window,
+  ``0 <= x <= gpus x w[j, t]`` where ``w[j, t]`` is the fraction of hour ``t`` inside the job's exact window
+  ``[submission, deadline]`` (fractional first and last hours), summing to its work ``gpus x duration``
+  GPU-hours (an LP);
+- a **non-preemptible** job runs in one piece from its exact submission time or from a later whole hour
+  ``tau``, and ends by its exact deadline.  It is written with cumulative binaries ``C[j, t] = 1`` iff the
+  job has started by hour ``t`` (monotone in ``t``; ``C[j, release]`` is the start at the submission): the
+  hourly usage is ``gpus (C[t] - (1 - r) C[t - m] - r C[t - m - 1])`` with ``m`` whole hours and ``r`` the
+  fraction, plus ``C[release]`` times the difference between the submission start's profile and a
+  whole-hour start's, so each binary touches at most three capacity rows (and the first O(duration)): the
+  time-indexed formulation, with O(window + duration) instead of O(window x duration) nonzeros;
 - objective: energy cost + carbon price x emissions of every GPU-hour, plus on-demand price x GPUs used
   beyond the family's reservations in each hour, plus the unmet penalty when allowed;
 - per family and hour, GPUs used <= capacity.
@@ -35,6 +39,7 @@ from optimizer.schedule_inputs import ScheduleInputs, check_capacity_load
 from optimizer.solvers import SolveResult, linear, solve
 from scenarios.errors import InfeasibleError
 from scenarios.parallel import Mapper, SerialMapper
+from scenarios.pieces import hour_runs, overlap_profile
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +79,28 @@ def usage_profile(d: float, g: float) -> np.ndarray:
     r = d - m
     prof = [g] * m + ([g * r] if r > 1e-9 else [])
     return np.array(prof, dtype=float)
+
+
+def job_profile(inputs: ScheduleInputs, j: int, tau: int) -> np.ndarray:
+    """GPUs busy in each hour ``tau, tau + 1, ...`` when job ``j`` runs in one piece from start label ``tau``.
+
+    The start is :meth:`ScheduleInputs.start_time` (the exact submission for ``tau == release[j]``); each
+    hour gets ``gpus x`` the part of it inside ``[start, start + duration]`` [GPUs].
+    """
+    s = inputs.start_time(j, tau)
+    d, g = float(inputs.duration[j]), float(inputs.gpus[j])
+    n = max(math.ceil(s + d - tau - 1e-9), 1)
+    prof = np.array(overlap_profile(s, d, int(tau), n)) * g
+    return prof
+
+
+def _job_start_costs(inputs: ScheduleInputs, j: int, unit_f: np.ndarray, a: int, b: int) -> np.ndarray:
+    """Cost of each start label ``a..b`` of job ``j`` (label ``a`` = its exact submission)."""
+    g, d = float(inputs.gpus[j]), float(inputs.duration[j])
+    costs = _start_costs(unit_f, g, d, a, b)
+    p0 = job_profile(inputs, j, a)
+    costs[0] = float((unit_f[a: a + p0.size] * p0[: max(unit_f.size - a, 0)]).sum())
+    return costs
 
 
 def build_schedule(
@@ -123,8 +150,11 @@ def build_schedule(
         work = g * d
         if inp.preemptible[j]:
             xs = []
+            frac = inp.window_fraction(j)
             for t in range(a, min(e, t_n)):
-                v = prob.add_variable(f"x_{jid}_{t}", lowBound=0, upBound=g)
+                if frac[t - a] <= 1e-9:
+                    continue
+                v = prob.add_variable(f"x_{jid}_{t}", lowBound=0, upBound=g * float(frac[t - a]))
                 xs.append((t, v))
                 obj.append((v, float(unit[f, t])))
                 use.setdefault((f, t), []).append((v, 1.0))
@@ -146,11 +176,12 @@ def build_schedule(
                 obj_const += pen * work
                 continue
             tau = int(fixed[j])
-            hrs = np.arange(tau, tau + prof.size)
-            use_const[f, hrs] += prof
-            obj_const += float(_start_costs(unit[f], g, d, tau, tau)[0])
+            pj = job_profile(inp, j, tau)
+            hrs = np.arange(tau, tau + pj.size)
+            use_const[f, hrs] += pj
+            obj_const += float((unit[f, hrs] * pj).sum())
             continue
-        costs = _start_costs(unit[f], g, d, a, b)
+        costs = _job_start_costs(inp, j, unit[f], a, b)
         m = math.floor(d + 1e-9)
         r = d - m
         if inp.allow_unmet:
@@ -183,6 +214,21 @@ def build_schedule(
                     use_const[f, hour] += coef * v
                 else:
                     use.setdefault((f, hour), []).append((v, coef))
+        # the start labelled ``a`` is the exact submission: correct its profile
+        p0 = job_profile(inp, j, a)
+        n_c = max(p0.size, prof.size)
+        delta = np.zeros(n_c)
+        delta[: p0.size] += p0
+        delta[: prof.size] -= prof
+        v0 = cvars[0]
+        for k in np.flatnonzero(np.abs(delta) > 1e-12):
+            hour = a + int(k)
+            if hour >= t_n:
+                continue
+            if isinstance(v0, float):
+                use_const[f, hour] += float(delta[k]) * v0
+            else:
+                use.setdefault((f, hour), []).append((v0, float(delta[k])))
     # capacity and the cost of GPUs beyond reservations
     for f in range(f_n):
         cap, res, od = float(inp.capacity[f]), float(inp.reserved[f]), float(inp.on_demand[f])
@@ -245,7 +291,7 @@ def extract_schedule(model: ScheduleModel) -> tuple[pd.DataFrame, dict[int, int]
         if isinstance(u, float):
             unmet[j] = u
     for j, tau in starts.items():
-        prof = usage_profile(float(inp.duration[j]), float(inp.gpus[j]))
+        prof = job_profile(inp, j, tau)
         for k, gval in enumerate(prof):
             rows_j.append(j)
             rows_t.append(tau + k)
@@ -269,13 +315,13 @@ def usage_matrix(inputs: ScheduleInputs, schedule: pd.DataFrame) -> np.ndarray:
 
 
 def arrival_schedule(inputs: ScheduleInputs) -> pd.DataFrame:
-    """The baseline: every job runs in one piece from its release hour (capacity not enforced)."""
+    """The baseline: every job runs in one piece from its exact submission (capacity not enforced)."""
     rows = []
     for j in range(inputs.n_jobs):
-        prof = usage_profile(float(inputs.duration[j]), float(inputs.gpus[j]))
         a = int(inputs.release[j])
+        prof = job_profile(inputs, j, a)
         for k, g in enumerate(prof):
-            if a + k < inputs.n_hours:
+            if a + k < inputs.n_hours and g > _TOL:
                 rows.append((inputs.job_ids[j], a + k, g))
     return pd.DataFrame({
         "job_id": pd.array([r[0] for r in rows], dtype="string"),
@@ -302,13 +348,15 @@ def cost_schedule(inputs: ScheduleInputs, schedule: pd.DataFrame, unmet: np.ndar
     kwh = inputs.kwh_per_gpu_hour[fi][:, None] * u
     kg = (inputs.kg_co2e()[fi] * u).sum(axis=1)
     e_usd = (inputs.energy_usd()[fi] * u).sum(axis=1)
-    busy = u > _TOL
-    first = np.where(busy.any(axis=1), busy.argmax(axis=1), -1)
-    lastb = np.where(busy.any(axis=1), inputs.n_hours - 1 - busy[:, ::-1].argmax(axis=1), -1)
-    rows = np.arange(inputs.n_jobs)
-    frac_last = np.where(lastb >= 0, u[rows, np.maximum(lastb, 0)] / inputs.gpus, 0.0)
-    finish_h = np.where(lastb >= 0, lastb + np.minimum(frac_last, 1.0), np.nan)
-    delay = finish_h - (inputs.release + inputs.duration)
+    start_h = np.full(inputs.n_jobs, np.nan)
+    finish_h = np.full(inputs.n_jobs, np.nan)
+    for j in range(inputs.n_jobs):
+        hrs = np.flatnonzero(u[j] > _TOL)
+        if hrs.size:
+            runs = hour_runs(hrs.tolist(), (u[j, hrs] / inputs.gpus[j]).tolist(), float(inputs.release_time[j]))
+            start_h[j] = runs[0][0]
+            finish_h[j] = runs[-1][0] + runs[-1][1]
+    delay = finish_h - (inputs.release_time + inputs.duration)
     unmet = np.zeros(inputs.n_jobs) if unmet is None else np.asarray(unmet, dtype=float)
     t0 = inputs.timestamps[0]
     to_ts = lambda h: [t0 + pd.Timedelta(hours=float(x)) if np.isfinite(x) and x >= 0 else pd.NaT for x in h]  # noqa: E731
@@ -317,8 +365,8 @@ def cost_schedule(inputs: ScheduleInputs, schedule: pd.DataFrame, unmet: np.ndar
         "family": [inputs.families[i] for i in fi],
         "preemptible": inputs.preemptible,
         "gpus": inputs.gpus, "duration_hours": inputs.duration,
-        "window_start": to_ts(inputs.release), "window_end": to_ts(inputs.end),
-        "start": to_ts(np.where(first >= 0, first, np.nan)), "finish": to_ts(finish_h),
+        "window_start": to_ts(inputs.release_time), "window_end": to_ts(inputs.end_time),
+        "start": to_ts(start_h), "finish": to_ts(finish_h),
         "delay_hours": np.maximum(np.nan_to_num(delay, nan=0.0), 0.0),
         "gpu_hours": u.sum(axis=1), "energy_kwh": kwh.sum(axis=1), "kg_co2e": kg,
         "energy_cost_usd": e_usd, "carbon_cost_usd": kg * cp / 1000.0, "unmet_gpu_hours": unmet,
@@ -414,7 +462,9 @@ def _infeasible(inputs: ScheduleInputs) -> InfeasibleError:
 
 
 def _round_starts(inputs: ScheduleInputs, relaxed: ScheduleModel, unit: np.ndarray) -> dict[int, int]:
-    """Pick a start for each one-piece job from the LP weights, largest jobs first, within capacity."""
+    """Pick a start for each one-piece job among those its LP solution uses, largest jobs first: the one
+    that costs least (energy, carbon and on-demand beyond reservations) given the jobs placed before it and
+    still fits the capacity."""
     used = np.zeros((len(inputs.families), inputs.n_hours))
     starts: dict[int, int] = {}
     order = sorted(relaxed.cum, key=lambda j: -float(inputs.gpus[j] * inputs.duration[j]))
@@ -423,14 +473,21 @@ def _round_starts(inputs: ScheduleInputs, relaxed: ScheduleModel, unit: np.ndarr
         vals = np.array([float(c) if isinstance(c, float) else float(c.value() or 0.0) for c in cvars])
         weight = np.diff(np.concatenate([[0.0], vals]))
         f = int(inputs.family_index[j])
-        g, d = float(inputs.gpus[j]), float(inputs.duration[j])
-        costs = _start_costs(unit[f], g, d, a, b)
-        prof = usage_profile(d, g)
+        costs = _job_start_costs(inputs, j, unit[f], a, b)
         cap = float(inputs.capacity[f])
-        cand = sorted(range(b - a + 1), key=lambda k: (-round(float(weight[k]), 6), float(costs[k])))
+        res, od = float(inputs.reserved[f]), float(inputs.on_demand[f])
+        marg = np.empty(b - a + 1)
+        for k in range(b - a + 1):  # energy + carbon + on-demand for the GPUs a start adds beyond reservations
+            p = job_profile(inputs, j, a + k)
+            u0 = used[f, a + k: a + k + p.size]
+            p = p[: u0.size]
+            marg[k] = float(costs[k]) + od * float((np.maximum(u0 + p - res, 0.0) - np.maximum(u0 - res, 0.0)).sum())
+        # starts the LP uses first (cheapest given the one-piece jobs placed so far), then the others
+        cand = sorted(range(b - a + 1), key=lambda k: (not weight[k] > 1e-6, float(marg[k])))
         best_k, best_over = cand[0], math.inf
         for k in cand:
             tau = a + k
+            prof = job_profile(inputs, j, tau)
             over = float(np.maximum(used[f, tau: tau + prof.size] + prof - cap, 0.0).sum()) if math.isfinite(cap) else 0.0
             if over <= 1e-9:
                 best_k, best_over = k, 0.0
@@ -438,6 +495,7 @@ def _round_starts(inputs: ScheduleInputs, relaxed: ScheduleModel, unit: np.ndarr
             if over < best_over:
                 best_k, best_over = k, over
         tau = a + best_k
+        prof = job_profile(inputs, j, tau)
         used[f, tau: tau + prof.size] += prof
         starts[j] = tau
     return starts
@@ -523,7 +581,7 @@ def optimize_schedule(
     jobs["arrival_energy_cost_usd"] = bjobs["energy_cost_usd"].to_numpy()
     obj = totals["objective_usd"]
     gap = abs(obj - lb) / abs(obj) if math.isfinite(lb) and abs(obj) > 0 else math.nan
-    notes.append("baseline: every job runs in one piece from its release hour; capacity is not enforced on it")
+    notes.append("baseline: every job runs in one piece from its submission; capacity is not enforced on it")
     return ScheduleResult(schedule=sched, jobs=jobs, totals=totals, arrival=arrival, solve=res, method=chosen,
                           lower_bound_usd=float(lb), gap=float(gap), runtime_s=time.perf_counter() - t0,
                           inputs=inputs, notes=notes)

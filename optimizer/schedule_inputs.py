@@ -1,10 +1,13 @@
 """Inputs of the training schedule: jobs on an hourly grid, and each family's hourly cost and carbon.
 
 :func:`schedule_inputs` is the ``check_*`` layer of the scheduler.  Time is cut into whole hours starting
-at the first submission's hour.  A job's window is rounded outward to whole hours: it may run from the
-hour it is submitted in (its *release*) and must be done by the end of the hour its deadline falls in
-(the *end* of its window).  So the model's resolution is one hour: a schedule may use up to an hour on
-either side of the exact window (the simulator replays exact times).
+at the first submission's hour.  A job's window ``[submission, deadline]`` is kept exact, to the second:
+hours are the model's resolution, not the window's.  An hour that is only partly inside a job's window
+offers the job only that part (*fractional first and last hours*): a preemptible job may run at most
+``gpus x (fraction of the hour inside its window)`` GPU-hours in it, and a job run in one piece starts at
+its exact submission time or at a later whole hour and ends by its exact deadline.  Where in an hour a
+piece runs is fixed by :func:`scenarios.pieces.hour_runs` (the simulator replays the same rule), so every
+scheduled piece lies inside ``[submission, deadline]``.
 A job without a deadline gets ``default_slack_hours`` of slack beyond its duration (0 = run on arrival).
 
 An hour of one GPU of family ``f`` draws ``gpu_power_kw x pue`` kWh; it costs that energy at the region's
@@ -42,7 +45,11 @@ class ScheduleInputs:
     family_index, gpus, duration, preemptible
         Per job: family position, GPUs held at once [GPUs], run time [h], may be split.
     release, end
-        Per job: first hour it may run and the hour by which it must be done (exclusive) [hour index].
+        Per job: first hour it may run in (the hour of its submission) and the hour after the one its deadline
+        falls in (exclusive) [hour index].
+    release_time, end_time
+        Per job: exact submission and deadline [h from the grid start]; ``release <= release_time`` and
+        ``end_time <= end``.
     kwh_per_gpu_hour
         Energy of one busy GPU-hour incl. PUE, shape (F,) [kWh].
     usd_per_mwh, gco2_per_kwh
@@ -70,6 +77,8 @@ class ScheduleInputs:
     preemptible: np.ndarray
     release: np.ndarray
     end: np.ndarray
+    release_time: np.ndarray
+    end_time: np.ndarray
     kwh_per_gpu_hour: np.ndarray
     usd_per_mwh: np.ndarray
     gco2_per_kwh: np.ndarray
@@ -105,8 +114,25 @@ class ScheduleInputs:
         return self.energy_usd() + cp / 1000.0 * self.kg_co2e()
 
     def last_start(self) -> np.ndarray:
-        """Latest start hour of each job run in one piece, shape (J,) [hour index]."""
-        return np.floor(self.end - self.duration + 1e-9).astype(np.int64)
+        """Latest start hour of each job run in one piece, shape (J,) [hour index].
+
+        Start candidates of job ``j`` are its exact submission (labelled by hour ``release[j]``) and every
+        whole hour in ``(release_time, end_time - duration]``; the last is ``floor(end_time - duration)``,
+        at least ``release`` (below it when the job cannot fit).
+        """
+        last = np.floor(self.end_time - self.duration + 1e-9).astype(np.int64)
+        fits = self.end_time - self.duration >= self.release_time - 1e-9
+        return np.where(fits, np.maximum(last, self.release), np.minimum(last, self.release - 1))
+
+    def start_time(self, j: int, tau: int) -> float:
+        """Exact start [h from the grid start] of job ``j`` given its start label ``tau`` [hour index]:
+        the submission for ``tau == release[j]``, else the whole hour ``tau``."""
+        return float(self.release_time[j]) if int(tau) == int(self.release[j]) else float(tau)
+
+    def window_fraction(self, j: int) -> np.ndarray:
+        """Fraction of each hour ``release[j] .. end[j] - 1`` inside job ``j``'s window [h]."""
+        hrs = np.arange(int(self.release[j]), int(self.end[j]), dtype=float)
+        return np.clip(np.minimum(hrs + 1.0, self.end_time[j]) - np.maximum(hrs, self.release_time[j]), 0.0, 1.0)
 
     def with_carbon_price(self, carbon_price: float) -> ScheduleInputs:
         """A copy with another carbon price [USD/t]."""
@@ -215,10 +241,12 @@ def schedule_inputs(
     t0 = submit.min().floor("h") if start is None else pd.Timestamp(start).tz_convert("UTC")
     if (submit < t0).any():
         raise InputError(f"a job is submitted before the grid start {t0}", file=file, column="submit_time")
-    release = np.floor((submit - t0) / HOUR + 1e-9).astype(np.int64)
+    release_time = ((submit - t0) / HOUR).to_numpy(dtype=float)
+    release = np.floor(release_time + 1e-9).astype(np.int64)
+    release_time = np.maximum(release_time, release)
     dl_col = _col(jobs, "deadline")
-    notes: list[str] = [f"hourly grid from {t0:%Y-%m-%d %H:%M} UTC: job windows are rounded outward to whole hours "
-                        "(from the hour of submission to the end of the hour of the deadline)"]
+    notes: list[str] = [f"hourly grid from {t0:%Y-%m-%d %H:%M} UTC: job windows are exact; an hour partly inside "
+                        "a job's window offers it only that part (fractional first and last hours)"]
     if dl_col is not None:
         dl = pd.DatetimeIndex(dl_col).tz_convert("UTC")
         end_time = np.where(dl.isna(), np.nan, ((dl - t0) / HOUR).to_numpy(dtype=float, na_value=np.nan))
@@ -227,20 +255,18 @@ def schedule_inputs(
     no_dl = np.isnan(end_time)
     if no_dl.any():
         notes.append(f"{int(no_dl.sum())} jobs without a deadline get {default_slack_hours:g} h of slack")
-    end_time = np.where(no_dl, release + dur + default_slack_hours, end_time)
-    end = np.ceil(end_time - 1e-9).astype(np.int64)
+    end_time = np.where(no_dl, release_time + dur + default_slack_hours, end_time)
+    end = np.maximum(np.ceil(end_time - 1e-9).astype(np.int64), release + 1)
     pol = scenario.policies
     allow = bool(pol.allow_unmet_demand)
     families = tuple(dict.fromkeys(fam))
     f_idx = np.array([families.index(f) for f in fam])
-    short = end - release - np.where(pre, dur, np.ceil(dur - 1e-9)) < -1e-9
-    if not pre.all():
-        short |= (~pre) & (np.floor(end - dur + 1e-9) < release)
+    short = end_time - release_time < dur - 1e-9
     if short.any() and not allow:
         i = int(np.flatnonzero(short)[0])
         raise InfeasibleError(
-            f"job {ids[i]} needs {dur[i]:g} h but its window is {max(end[i] - release[i], 0)} h "
-            f"(from {t0 + release[i] * HOUR:%Y-%m-%d %H:%M} to {t0 + end[i] * HOUR:%Y-%m-%d %H:%M} UTC)",
+            f"job {ids[i]} needs {dur[i]:g} h but its window is {max(end_time[i] - release_time[i], 0):g} h "
+            f"(from {t0 + release_time[i] * HOUR:%Y-%m-%d %H:%M} to {t0 + end_time[i] * HOUR:%Y-%m-%d %H:%M} UTC)",
             file=file, row=i + 1, column="deadline",
             fix="move the deadline later, or set policies.allow_unmet_demand = true to schedule the rest",
         )
@@ -280,7 +306,8 @@ def schedule_inputs(
     cp = float(pol.carbon_price_usd_per_tonne if carbon_price is None else carbon_price)
     return ScheduleInputs(
         job_ids=ids, families=families, timestamps=grid, family_index=f_idx, gpus=gpus, duration=dur,
-        preemptible=pre, release=release, end=np.maximum(end, release), kwh_per_gpu_hour=kwh, usd_per_mwh=usd,
+        preemptible=pre, release=release, end=end, release_time=release_time,
+        end_time=np.maximum(end_time, release_time), kwh_per_gpu_hour=kwh, usd_per_mwh=usd,
         gco2_per_kwh=gco2, carbon_price=cp, capacity=cap, reserved=reserved, on_demand=od, allow_unmet=allow,
         unmet_penalty=float(pol.unmet_penalty_usd_per_gpu_hour), notes=tuple(notes),
     )
@@ -302,23 +329,23 @@ def check_capacity_load(inputs: ScheduleInputs) -> InfeasibleError | None:
         sel = np.flatnonzero(inputs.family_index == f)
         if sel.size == 0:
             continue
-        rel, end = inputs.release[sel], inputs.end[sel]
+        rel, end = inputs.release_time[sel], inputs.end_time[sel]
         work = inputs.gpus[sel] * inputs.duration[sel]
         for a in np.unique(rel):
-            m = rel >= a
+            m = rel >= a - 1e-9
             order = np.argsort(end[m], kind="stable")
             es = end[m][order]
             need = np.cumsum(work[m][order])
-            have = cap * (es - a).astype(float)
+            have = cap * (es - a)
             over = np.flatnonzero(need > have + 1e-6)
             if over.size:
                 i = int(over[0])
-                b = int(es[i])
+                b = float(es[i])
                 t = inputs.timestamps
                 return InfeasibleError(
-                    f"{i + 1} {fam} jobs released from {t[0] + int(a) * HOUR:%Y-%m-%d %H:%M} and due by "
+                    f"{i + 1} {fam} jobs released from {t[0] + float(a) * HOUR:%Y-%m-%d %H:%M} and due by "
                     f"{t[0] + b * HOUR:%Y-%m-%d %H:%M} UTC need {need[i]:,.0f} GPU-hours but {cap:g} GPUs give "
-                    f"only {have[i]:,.0f} in those {b - int(a)} h",
+                    f"only {have[i]:,.0f} in those {b - float(a):g} h",
                     column="deadline", fix="raise the capacity, move deadlines, or set "
                                            "policies.allow_unmet_demand = true",
                 )

@@ -17,7 +17,6 @@ from optimizer.schedule import (
     optimize_schedule,
     schedule_pareto,
     usage_matrix,
-    usage_profile,
 )
 from optimizer.schedule_inputs import schedule_inputs
 from scenarios.errors import InfeasibleError
@@ -52,40 +51,68 @@ def _scenario(quota: float | None = None, reserved: float = 0.0, carbon_price: f
     return make_scenario(fam, policies={"carbon_price_usd_per_tonne": carbon_price, **pol}, current=cur)
 
 
+def _inside(sub: float, dl: float, hours: int) -> np.ndarray:
+    """Fraction of each hour 0..hours-1 inside [sub, dl] (by hand, for the oracles below)."""
+    t = np.arange(hours, dtype=float)
+    return np.clip(np.minimum(t + 1.0, dl) - np.maximum(t, sub), 0.0, 1.0)
+
+
 def test_divisible_jobs_without_capacity_limit_take_the_lowest_signal_hours_of_their_window() -> None:
     rng = np.random.default_rng(1)
     carbon, price = _signals(rng, 72)
-    jobs = _jobs([("a", 0, 4, 5.0, 30, True), ("b", 3.5, 2, 2.5, 20, True), ("c", 10, 8, 7.25, 60, True),
-                  ("d", 40, 1, 1.0, 72, True)])
+    rows = [("a", 0, 4, 5.0, 30, True), ("b", 3.5, 2, 2.5, 20.25, True), ("c", 10, 8, 7.25, 60, True),
+            ("d", 40, 1, 1.0, 72, True), ("e", 6.75, 2, 1.5, 8.25, True)]
     sc = _scenario()
-    inp = schedule_inputs(jobs, carbon, price, sc)
+    inp = schedule_inputs(_jobs(rows), carbon, price, sc)
     res = optimize_schedule(inp)
     u = usage_matrix(inp, res.schedule)
     unit = inp.unit_cost()[0]
-    for j in range(inp.n_jobs):
-        a, e = int(inp.release[j]), int(inp.end[j])
-        order = a + np.argsort(unit[a:e], kind="stable")
-        g, d = inp.gpus[j], inp.duration[j]
+    for j, (_, sub, g, d, dl, _) in enumerate(rows):
+        # greedy by hand: fill the cheapest hours, each up to the part of it inside [submit, deadline]
+        room = _inside(sub, dl, inp.n_hours)
         want = np.zeros(inp.n_hours)
-        m = math.floor(d)
-        want[order[:m]] = g
-        if d > m:
-            want[order[m]] = g * (d - m)
-        assert np.allclose(u[j], want, atol=1e-6), inp.job_ids[j]
+        left = g * d
+        for t in np.argsort(unit, kind="stable"):
+            take = min(left, g * room[t])
+            want[t] = take
+            left -= take
+        assert left == pytest.approx(0.0, abs=1e-9)
+        assert np.allclose(u[j], want, atol=1e-6), rows[j][0]
     assert res.gap == pytest.approx(0.0, abs=1e-9)
 
 
-def _brute_force(inp, capacity: float, reserved: float) -> float:
+def test_zero_slack_gives_exactly_the_run_on_arrival_schedule_and_zero_saving() -> None:
+    rng = np.random.default_rng(3)
+    carbon, price = _signals(rng, 40)
+    rows = [("a", 0.5, 4, 5.0, 5.5, True), ("b", 3.25, 2, 2.5, 5.75, False), ("c", 10.9, 8, 7.25, 18.15, True),
+            ("d", 2.0, 1, 0.4, 2.4, False)]
+    inp = schedule_inputs(_jobs(rows), carbon, price, _scenario())
+    res = optimize_schedule(inp)
+    u = usage_matrix(inp, res.schedule)
+    for j, (_, sub, g, d, _, _) in enumerate(rows):
+        assert np.allclose(u[j], g * _inside(sub, sub + d, inp.n_hours), atol=1e-9)
+    s = res.summary()
+    assert s["carbon_saved_kg"] == pytest.approx(0.0, abs=1e-9)
+    assert s["energy_cost_saved_usd"] == pytest.approx(0.0, abs=1e-9)
+    assert res.jobs["delay_hours"].max() == pytest.approx(0.0, abs=1e-9)
+
+
+def _brute_force(inp, rows: list, capacity: float, reserved: float) -> float:
+    """Enumerate every start: the exact submission or a whole hour after it that ends by the deadline."""
     unit = inp.unit_cost()[0]
-    ranges = [range(int(inp.release[j]), int(inp.last_start()[j]) + 1) for j in range(inp.n_jobs)]
+    T = inp.n_hours
+    t0 = math.floor(min(r[1] for r in rows))  # the grid starts at the first submission's hour
+    rows = [(r[0], r[1] - t0, r[2], r[3], r[4] - t0, r[5]) for r in rows]
+    cands = [[sub] + [float(h) for h in range(math.floor(sub) + 1, T) if h + d <= dl + 1e-9 and h > sub]
+             for (_, sub, _, d, dl, _) in rows]
     best = math.inf
-    for starts in itertools.product(*ranges):
-        use = np.zeros(inp.n_hours + 50)
+    for starts in itertools.product(*cands):
+        use = np.zeros(T)
         cost = 0.0
-        for j, tau in enumerate(starts):
-            prof = usage_profile(float(inp.duration[j]), float(inp.gpus[j]))
-            use[tau: tau + prof.size] += prof
-            cost += float((prof * unit[tau: tau + prof.size]).sum())
+        for (_, _, g, d, _, _), s in zip(rows, starts, strict=True):
+            prof = g * _inside(s, s + d, T)
+            use += prof
+            cost += float((prof * unit).sum())
         if use.max() > capacity + 1e-9:
             continue
         cost += 2.0 * float(np.maximum(use - reserved, 0).sum())
@@ -99,13 +126,14 @@ def test_tiny_one_piece_milps_match_brute_force_enumeration(seed: int) -> None:
     carbon, price = _signals(rng, 30)
     rows = []
     for k in range(4):
-        sub = float(rng.integers(0, 8))
+        sub = float(rng.integers(0, 8)) + float(rng.choice([0.0, 0.25, 0.5]))
         dur = float(rng.choice([1.0, 2.0, 2.5, 3.75]))
-        rows.append((f"j{k}", sub, int(rng.choice([2, 4, 6])), dur, sub + dur + float(rng.integers(1, 8)), False))
+        slack = float(rng.integers(0, 8)) + float(rng.choice([0.0, 0.3]))
+        rows.append((f"j{k}", sub, int(rng.choice([2, 4, 6])), dur, sub + dur + slack, False))
     jobs = _jobs(rows)
     sc = _scenario(quota=4.0, reserved=4.0)  # capacity 8 GPUs, use beyond 4 costs 2 USD/GPU-hour
     inp = schedule_inputs(jobs, carbon, price, sc)
-    best = _brute_force(inp, 8.0, 4.0)
+    best = _brute_force(inp, rows, 8.0, 4.0)
     if not math.isfinite(best):  # no combination of starts fits: the model must say so too
         with pytest.raises(InfeasibleError):
             optimize_schedule(inp, method="exact", mip_gap=0.0)
@@ -215,11 +243,11 @@ def test_schedules_conserve_work_and_respect_windows_and_capacity(seed: int, n: 
     u = usage_matrix(inp, res.schedule)
     done = u.sum(axis=1) + res.jobs["unmet_gpu_hours"].to_numpy()
     assert np.allclose(done, inp.gpus * inp.duration, atol=1e-6)
-    for j in range(inp.n_jobs):
-        busy = np.flatnonzero(u[j] > 1e-9)
-        if busy.size:
-            assert busy.min() >= inp.release[j] and busy.max() < inp.end[j]
-        assert u[j].max(initial=0.0) <= inp.gpus[j] + 1e-9
+    t0 = math.floor(min(r[1] for r in rows))  # the grid starts at the first submission's hour
+    for j, (_, sub, g, _, dl, _) in enumerate(rows):
+        sub, dl = sub - t0, dl - t0
+        # no hour holds more of the job than the part of that hour inside [submit, deadline]
+        assert np.all(u[j] <= g * _inside(sub, dl, inp.n_hours) + 1e-7)
     if quota is not None:
         assert u.sum(axis=0).max() <= quota + 1e-6
 
