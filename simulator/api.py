@@ -104,7 +104,8 @@ def simulate(
     spot
         Hourly ``spot`` table (``scenarios.signals.load_spot``); default: constant offer levels.
     schedule
-        The optimizer's ``schedule`` table: each listed job is released at its first scheduled hour.
+        The optimizer's ``schedule`` table: each listed job is replayed as planned, in every scheduled
+        hour (pausing between its runs); see :func:`simulator.checks.check_schedule`.
     replications, seed
         Monte Carlo size and root seed; default ``scenario.simulation``.
     start, hours

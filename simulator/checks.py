@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from scenarios.errors import InputError
+from scenarios.pieces import hour_runs
 from scenarios.tables import check_frame
 
 HOUR = pd.Timedelta(hours=1)
@@ -226,18 +227,33 @@ def check_demand(demand: pd.DataFrame, families: Sequence[str]) -> pd.DataFrame:
     return out
 
 
-def check_schedule(schedule: pd.DataFrame, job_ids: Sequence[str]) -> pd.Series:
-    """Earliest scheduled start per job from a ``schedule`` table (``job_id, timestamp, gpus``).
+def check_schedule(schedule: pd.DataFrame, jobs: pd.DataFrame, start: pd.Timestamp
+                   ) -> dict[str, list[tuple[float, float]]]:
+    """The runs of each scheduled job from a ``schedule`` table (``job_id, timestamp, gpus``).
+
+    A row says the job keeps ``gpus`` GPUs busy in the hour starting at ``timestamp``; a job holds all its
+    GPUs at once, so it runs ``gpus / job gpus`` of that hour, placed in the hour by the optimizer's rule
+    (:func:`scenarios.pieces.hour_runs`).  Without a ``gpus`` column every listed hour is a full hour.
+
+    Parameters
+    ----------
+    schedule
+        The optimizer's ``schedule`` table.
+    jobs
+        The checked jobs table (``job_id, submit_time, gpus``).
+    start
+        Hour 0 of the simulation (UTC).
 
     Returns
     -------
-    pandas.Series
-        ``job_id -> first scheduled timestamp``.
+    dict
+        ``job_id -> [(start [h from start], length [h]), ...]``: contiguous runs in time order.
 
     Raises
     ------
     InputError
-        Missing columns, naive timestamps, or a job id that is not in the jobs table.
+        Missing columns, naive or off-hour timestamps, a job id that is not in the jobs table, a repeated
+        (job, hour), or more GPUs in an hour than the job has.
     """
     file = "schedule table"
     for col in ("job_id", "timestamp"):
@@ -246,17 +262,32 @@ def check_schedule(schedule: pd.DataFrame, job_ids: Sequence[str]) -> pd.Series:
     if not isinstance(schedule["timestamp"].dtype, pd.DatetimeTZDtype):
         raise InputError("timestamps must be timezone-aware UTC", file=file, column="timestamp",
                          fix="convert with pd.to_datetime(..., utc=True)")
-    ids = schedule["job_id"].astype(str)
-    unknown = ~ids.isin(set(job_ids)).to_numpy(dtype=bool)
+    check_timestamps_on_hours(schedule["timestamp"], what=file)
+    ids = schedule["job_id"].astype(str).reset_index(drop=True)
+    jid = jobs["job_id"].astype(str).to_numpy()
+    pos = pd.Series(np.arange(len(jid)), index=jid)
+    unknown = ~ids.isin(set(jid)).to_numpy(dtype=bool)
     if unknown.any():
         i = int(np.flatnonzero(unknown)[0])
         raise InputError(f"job '{ids.iloc[i]}' is scheduled but not in the jobs table", file=file, row=i + 1,
                          column="job_id", fix="schedule the same jobs table the simulator replays")
-    if "gpus" in schedule.columns:
-        g = schedule["gpus"].to_numpy(dtype=float, na_value=np.nan)
-        keep = g > 0
-    else:
-        keep = np.ones(len(schedule), dtype=bool)
-    s = pd.DataFrame({"job_id": ids.to_numpy()[keep], "timestamp": schedule["timestamp"].to_numpy()[keep]})
-    s["timestamp"] = pd.to_datetime(s["timestamp"], utc=True)
-    return s.groupby("job_id")["timestamp"].min()
+    job_gpus = jobs["gpus"].to_numpy(dtype=float)[pos.loc[ids].to_numpy()]
+    g = (schedule["gpus"].to_numpy(dtype=float, na_value=np.nan) if "gpus" in schedule.columns
+         else job_gpus.copy())
+    bad = ~(g >= 0) | (g > job_gpus + 1e-6)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(f"job '{ids.iloc[i]}' has {g[i]} GPUs busy in an hour but holds {job_gpus[i]:g}",
+                         file=file, row=i + 1, column="gpus",
+                         fix="give GPUs busy in the hour, between 0 and the job's GPUs")
+    hour = np.rint(((schedule["timestamp"] - start) / HOUR).to_numpy(dtype=float)).astype(np.int64)
+    frame = pd.DataFrame({"job_id": ids, "hour": hour, "frac": g / job_gpus})
+    dup = frame.duplicated(["job_id", "hour"]).to_numpy(dtype=bool)
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        raise InputError(f"job '{ids.iloc[i]}' is listed twice for hour {schedule['timestamp'].iloc[i]}", file=file,
+                         row=i + 1, column="timestamp", fix="one row per job and hour")
+    frame = frame[frame["frac"] > 1e-9].sort_values(["job_id", "hour"], kind="stable")
+    submit = dict(zip(jid, ((jobs["submit_time"] - start) / HOUR).to_numpy(dtype=float), strict=True))
+    return {str(k): hour_runs(sub["hour"].tolist(), sub["frac"].tolist(), submit[str(k)])
+            for k, sub in frame.groupby("job_id", sort=True)}

@@ -13,6 +13,10 @@ Interruptions come from three sources, all delivered with ``process.interrupt(ca
   revoked until the revoked GPUs reach ``correlated_share`` of the family's spot GPUs;
 - droughts: every spot job of the family is revoked and no spot is placed until the drought ends.
 
+A job replayed from an optimizer schedule has planned *runs*: it asks for capacity at the start of each
+run, does the run's work, writes a checkpoint and lets its GPUs go until the next run (where it pays the
+restart).  Work lost to interruptions, or still left after the last run, is done at once afterwards.
+
 Capacity guarantees: a job is admitted to reserved GPUs (or on-demand instances under a quota) only if
 they stay free, after the fluid load, for every hour of its expected run (a range-minimum lookup), so
 reserved capacity and quotas are never exceeded.  Spot availability limits new placements only.
@@ -161,6 +165,9 @@ class JobEngine:
         self.tau_spot = J.tau_spot.tolist()
         self.tau_other = J.tau_other.tolist()
         self.hz = J.hazard_spot.tolist()
+        self.runs: list[tuple[tuple[float, float], ...]] = list(J.runs) if len(J.runs) else [()] * n
+        self.run_idx = [0] * n
+        self.run_left = [r[0][1] if r else INF for r in self.runs]
         self.fleet_hz = [fl.fleet_hazard_per_hour() for fl in inputs.families]
         self.share = [fl.correlated_share for fl in inputs.families]
         # per-job state
@@ -500,7 +507,9 @@ class JobEngine:
             tau = self.tau_spot[j] if pool == SPOT else self.tau_other[j]
             r = self.restart if self.restart_pending[j] else 0.0
             rem = self.rem[j]
-            wall = segment_wall_hours(rem, tau, delta, r)
+            target = min(rem, self.run_left[j])
+            pause = target < rem - _EPS  # a planned run ends before the job does: checkpoint and pause
+            wall = segment_wall_hours(target, tau, delta, r) + (delta if pause else 0.0)
             run = wall
             stop = False
             if self.budget:
@@ -525,6 +534,9 @@ class JobEngine:
                 saved, ck, lost = split_interrupted(t1 - t0, r, tau, delta)
                 self._close(j, pool, t0, t1, saved, ck, lost)
                 self.rem[j] = rem - saved
+                self.run_left[j] -= saved
+                if self.run_left[j] <= _EPS:
+                    self._next_run(j)
                 self.restart_pending[j] = True
                 self.intr[j] += 1
                 if self.k_fallback > 0 and self.intr[j] >= self.k_fallback:
@@ -538,6 +550,21 @@ class JobEngine:
                 continue
             t1 = env.now
             self.active[j] = 0
+            if pause and not stop:
+                ck = wall - r - target
+                self._close(j, pool, t0, t1, target, ck, r)
+                self.rem[j] = rem - target
+                self.restart_pending[j] = True
+                self._release(j, pool)
+                self._after_release(f)
+                nxt = self._next_run(j)
+                if nxt > env.now:
+                    yield env.timeout(nxt - env.now)
+                self.wait_since[j] = env.now
+                pool = self._place(j, env.now)
+                if pool >= 0:
+                    self._take(j, pool)
+                continue
             if stop:
                 saved, ck, lost = split_interrupted(run, r, tau, delta)
                 self.rem[j] = rem - saved
@@ -555,6 +582,17 @@ class JobEngine:
             elif self.queue[f]:
                 self._dispatch(f)
             return
+
+    def _next_run(self, j: int) -> float:
+        """Move job ``j`` to its next planned run; its start [h] (``-inf`` when none is left: go on at once)."""
+        k = self.run_idx[j] + 1
+        self.run_idx[j] = k
+        runs = self.runs[j]
+        if k < len(runs):
+            self.run_left[j] = runs[k][1]
+            return runs[k][0]
+        self.run_left[j] = INF
+        return -INF
 
     def _close(self, j: int, pool: int, t0: float, t1: float, saved: float, ck: float, lost: float) -> None:
         self.seg_job.append(j)

@@ -118,7 +118,12 @@ class FamilyFleet:
 
 @dataclass(frozen=True)
 class JobSet:
-    """The discrete training jobs, as arrays in jobs-table order (times in hours from the plan start)."""
+    """The discrete training jobs, as arrays in jobs-table order (times in hours from the plan start).
+
+    ``runs`` (empty without a schedule) holds, per job, the planned runs ``(start [h], length [h])`` of an
+    optimizer schedule: the job runs only in them (pausing with a checkpoint between runs) and, if work is
+    left after the last one, goes on at once.  A job without runs runs as soon as it can.
+    """
 
     job_id: np.ndarray
     team_names: tuple[str, ...]
@@ -135,6 +140,7 @@ class JobSet:
     tau_spot: np.ndarray
     tau_other: np.ndarray
     hazard_spot: np.ndarray
+    runs: tuple[tuple[tuple[float, float], ...], ...] = ()
 
     def __len__(self) -> int:
         return len(self.job_id)
@@ -385,8 +391,8 @@ def build_inputs(
         ``spot`` table (``family, timestamp, usd_per_gpu_hour[, available_gpus]``); default: each offer's
         constant price level and ``available_gpus``.
     schedule
-        Optimizer schedule (``job_id, timestamp, gpus``): a scheduled job is released at its first
-        scheduled hour.
+        Optimizer schedule (``job_id, timestamp, gpus``): every scheduled job is replayed as planned, in
+        every scheduled hour and for the fraction of the hour its GPUs say (:func:`simulator.checks.check_schedule`).
     start
         Plan start (hour 0); default ``scenario.start``, else the demand's first hour, else the first
         submission's hour.
@@ -521,7 +527,7 @@ def build_inputs(
     pol = scenario.policies
     deferral = pol.deferral
     if schedule is not None and deferral != "schedule":
-        notes.append("schedule table given: jobs are released at their scheduled hours")
+        notes.append("schedule table given: jobs run in their scheduled hours, pausing between them")
     quotas = tuple(float(pol.team_quotas_gpus.get(t, INF)) for t in job_set.team_names)
     unknown_q = sorted(set(pol.team_quotas_gpus) - set(job_set.team_names))
     if unknown_q:
@@ -562,7 +568,7 @@ def _build_jobs(jdf: pd.DataFrame | None, scenario: Scenario, fleets: list[Famil
         raise InputError(f"{int(early.sum()):,} jobs are submitted before the plan start {t0} "
                          f"(first: '{jdf['job_id'].iloc[i]}')", file="jobs table", row=i + 1, column="submit_time",
                          fix="pass an earlier start= or drop those jobs")
-    all_ids = list(jdf["job_id"])  # a schedule may name jobs that fall after the window
+    all_jobs = jdf  # a schedule may name jobs that fall after the window
     late = submit >= hours
     if late.any():
         notes.append(f"{int(late.sum()):,} jobs submitted after the {hours} h window are not simulated")
@@ -595,11 +601,14 @@ def _build_jobs(jdf: pd.DataFrame | None, scenario: Scenario, fleets: list[Famil
 
     release = submit.copy()
     pol = scenario.policies
+    runs: tuple[tuple[tuple[float, float], ...], ...] = ()
     if schedule is not None:
-        first = check_schedule(schedule, all_ids)
-        sched = _to_hours(jdf["job_id"].map(first).astype("datetime64[ns, UTC]"), t0)
-        release = np.maximum(release, np.where(np.isfinite(sched), sched, release))
-        notes.append(f"{int(np.isfinite(sched).sum()):,} of {n:,} jobs released at their scheduled hour")
+        plan = check_schedule(schedule, all_jobs, t0)
+        runs = tuple(tuple(plan.get(str(k), ())) for k in jdf["job_id"])
+        first = np.array([r[0][0] if r else np.nan for r in runs], dtype=float)
+        release = np.maximum(release, np.where(np.isfinite(first), first, release))
+        n_runs = sum(len(r) for r in runs)
+        notes.append(f"{int(np.isfinite(first).sum()):,} of {n:,} jobs replayed as scheduled ({n_runs:,} runs)")
     elif pol.deferral == "schedule":
         raise InputError("policies.deferral = 'schedule' but no schedule table was passed", column="schedule",
                          fix="pass schedule= (the optimizer's job_id, timestamp, gpus table) or set deferral")
@@ -631,4 +640,5 @@ def _build_jobs(jdf: pd.DataFrame | None, scenario: Scenario, fleets: list[Famil
         submit=_ro(submit), release=_ro(release), gpus=_ro(gpus), duration=_ro(dur), family=_ro(fam_idx),
         team=_ro(team_idx), deadline=_ro(deadline), preemptible=_ro(pre), priority=_ro(prio),
         checkpoint_given=_ro(ck), tau_spot=_ro(tau_spot), tau_other=_ro(tau_other), hazard_spot=_ro(hz),
+        runs=runs,
     )

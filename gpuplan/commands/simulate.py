@@ -50,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="CSV of hourly aggregate demand: family,timestamp,gpus or forecast sample paths "
                         "series_id,timestamp,sample_id,gpus (one path per replication); timestamps with offset")
     p.add_argument("--schedule", default=None,
-                   help="optimizer schedule CSV job_id,timestamp,gpus: jobs start at their scheduled hour")
+                   help="optimizer schedule CSV job_id,timestamp,gpus: jobs run in every scheduled hour")
     p.add_argument("--no-jobs", action="store_true", help="simulate only the --demand fluid load, no jobs")
     p.add_argument("--replications", type=int, default=None, help="Monte Carlo replications "
                    "(default: [simulation] replications)")
