@@ -365,7 +365,7 @@ def cost_schedule(inputs: ScheduleInputs, schedule: pd.DataFrame, unmet: np.ndar
         "family": [inputs.families[i] for i in fi],
         "preemptible": inputs.preemptible,
         "gpus": inputs.gpus, "duration_hours": inputs.duration,
-        "window_start": to_ts(inputs.release_time), "window_end": to_ts(inputs.end_time),
+        "window_start": to_ts(inputs.release_time), "window_end": to_ts(inputs.deadline_time),
         "start": to_ts(start_h), "finish": to_ts(finish_h),
         "delay_hours": np.maximum(np.nan_to_num(delay, nan=0.0), 0.0),
         "gpu_hours": u.sum(axis=1), "energy_kwh": kwh.sum(axis=1), "kg_co2e": kg,

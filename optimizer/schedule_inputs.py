@@ -48,8 +48,11 @@ class ScheduleInputs:
         Per job: first hour it may run in (the hour of its submission) and the hour after the one its deadline
         falls in (exclusive) [hour index].
     release_time, end_time
-        Per job: exact submission and deadline [h from the grid start]; ``release <= release_time`` and
+        Per job: exact submission and the time its planned work must end by [h from the grid start]:
+        the deadline, less the pause margin for preemptible jobs; ``release <= release_time`` and
         ``end_time <= end``.
+    deadline_time
+        Per job: exact deadline [h from the grid start] (``end_time`` plus the pause margin).
     kwh_per_gpu_hour
         Energy of one busy GPU-hour incl. PUE, shape (F,) [kWh].
     usd_per_mwh, gco2_per_kwh
@@ -79,6 +82,7 @@ class ScheduleInputs:
     end: np.ndarray
     release_time: np.ndarray
     end_time: np.ndarray
+    deadline_time: np.ndarray
     kwh_per_gpu_hour: np.ndarray
     usd_per_mwh: np.ndarray
     gco2_per_kwh: np.ndarray
@@ -172,6 +176,7 @@ def schedule_inputs(
     carbon_price: float | None = None,
     start: pd.Timestamp | None = None,
     file: str | None = None,
+    pause_margin_hours: float | None = None,
 ) -> ScheduleInputs:
     """Check jobs and signals and put them on an hourly grid.
 
@@ -198,6 +203,10 @@ def schedule_inputs(
         First hour of the grid; default the first submission's hour.
     file
         Name of the jobs file, for messages.
+    pause_margin_hours
+        Time a preemptible job's plan keeps free before its deadline [h], as far as its slack allows: a
+        pause costs a checkpoint before it and a restart after it, which push the rest of the job later.
+        Default ``workload.checkpoint_cost_hours + workload.restart_cost_hours``.
 
     Returns
     -------
@@ -256,6 +265,15 @@ def schedule_inputs(
     if no_dl.any():
         notes.append(f"{int(no_dl.sum())} jobs without a deadline get {default_slack_hours:g} h of slack")
     end_time = np.where(no_dl, release_time + dur + default_slack_hours, end_time)
+    deadline_time = end_time.copy()
+    wl = scenario.workload
+    margin = float(wl.checkpoint_cost_hours + wl.restart_cost_hours if pause_margin_hours is None
+                   else pause_margin_hours)
+    if margin > 0 and pre.any():
+        slack = np.maximum(end_time - release_time - dur, 0.0)
+        end_time = np.where(pre, end_time - np.minimum(margin, slack), end_time)
+        notes.append(f"preemptible jobs plan to end {margin:g} h before their deadline (less when their slack is "
+                     "shorter): room for the checkpoint and restart of a pause")
     end = np.maximum(np.ceil(end_time - 1e-9).astype(np.int64), release + 1)
     pol = scenario.policies
     allow = bool(pol.allow_unmet_demand)
@@ -307,7 +325,8 @@ def schedule_inputs(
     return ScheduleInputs(
         job_ids=ids, families=families, timestamps=grid, family_index=f_idx, gpus=gpus, duration=dur,
         preemptible=pre, release=release, end=end, release_time=release_time,
-        end_time=np.maximum(end_time, release_time), kwh_per_gpu_hour=kwh, usd_per_mwh=usd,
+        end_time=np.maximum(end_time, release_time), deadline_time=np.maximum(deadline_time, release_time),
+        kwh_per_gpu_hour=kwh, usd_per_mwh=usd,
         gco2_per_kwh=gco2, carbon_price=cp, capacity=cap, reserved=reserved, on_demand=od, allow_unmet=allow,
         unmet_penalty=float(pol.unmet_penalty_usd_per_gpu_hour), notes=tuple(notes),
     )
@@ -329,7 +348,7 @@ def check_capacity_load(inputs: ScheduleInputs) -> InfeasibleError | None:
         sel = np.flatnonzero(inputs.family_index == f)
         if sel.size == 0:
             continue
-        rel, end = inputs.release_time[sel], inputs.end_time[sel]
+        rel, end = inputs.release_time[sel], inputs.deadline_time[sel]
         work = inputs.gpus[sel] * inputs.duration[sel]
         for a in np.unique(rel):
             m = rel >= a - 1e-9

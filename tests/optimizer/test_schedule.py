@@ -63,7 +63,7 @@ def test_divisible_jobs_without_capacity_limit_take_the_lowest_signal_hours_of_t
     rows = [("a", 0, 4, 5.0, 30, True), ("b", 3.5, 2, 2.5, 20.25, True), ("c", 10, 8, 7.25, 60, True),
             ("d", 40, 1, 1.0, 72, True), ("e", 6.75, 2, 1.5, 8.25, True)]
     sc = _scenario()
-    inp = schedule_inputs(_jobs(rows), carbon, price, sc)
+    inp = schedule_inputs(_jobs(rows), carbon, price, sc, pause_margin_hours=0.0)
     res = optimize_schedule(inp)
     u = usage_matrix(inp, res.schedule)
     unit = inp.unit_cost()[0]
@@ -79,6 +79,22 @@ def test_divisible_jobs_without_capacity_limit_take_the_lowest_signal_hours_of_t
         assert left == pytest.approx(0.0, abs=1e-9)
         assert np.allclose(u[j], want, atol=1e-6), rows[j][0]
     assert res.gap == pytest.approx(0.0, abs=1e-9)
+
+
+def test_preemptible_plans_keep_the_pause_margin_before_the_deadline_as_far_as_slack_allows() -> None:
+    carbon = pd.DataFrame({"region": "default", "timestamp": pd.date_range(START, periods=12, freq="h"),
+                           "gco2_per_kwh": np.r_[np.full(9, 500.0), np.full(3, 10.0)]})  # cheapest at the end
+    price = carbon.rename(columns={"gco2_per_kwh": "usd_per_mwh"})
+    rows = [("roomy", 0, 2, 1.0, 10.0, True), ("tight", 0, 2, 9.9, 10.0, True), ("whole", 0, 2, 1.0, 10.0, False)]
+    inp = schedule_inputs(_jobs(rows), carbon, price, _scenario(), pause_margin_hours=0.25)
+    res = optimize_schedule(inp)
+    j = res.jobs.set_index("job_id")
+    # by hand: the cheap hour 9 is cut at 9.75 (margin 0.25 h), so roomy runs [8.75, 9.75]; tight has only
+    # 0.1 h of slack, all of it kept free; a one-piece job never pauses and may end at the deadline
+    assert j.loc["roomy", "finish"] == START + pd.Timedelta(hours=9.75)
+    assert j.loc["tight", "finish"] == START + pd.Timedelta(hours=9.9)
+    assert j.loc["whole", "finish"] == START + pd.Timedelta(hours=10.0)
+    assert (j["window_end"] == START + pd.Timedelta(hours=10.0)).all()
 
 
 def test_zero_slack_gives_exactly_the_run_on_arrival_schedule_and_zero_saving() -> None:
@@ -238,7 +254,7 @@ def test_schedules_conserve_work_and_respect_windows_and_capacity(seed: int, n: 
         rows.append((f"j{k}", sub, int(rng.choice([1, 2, 4])), dur, sub + dur + float(rng.uniform(0, 30)),
                      bool(rng.random() < 0.5)))
     sc = _scenario(quota=quota, allow_unmet_demand=True)
-    inp = schedule_inputs(_jobs(rows), carbon, price, sc)
+    inp = schedule_inputs(_jobs(rows), carbon, price, sc, pause_margin_hours=0.0)
     res = optimize_schedule(inp)
     u = usage_matrix(inp, res.schedule)
     done = u.sum(axis=1) + res.jobs["unmet_gpu_hours"].to_numpy()
