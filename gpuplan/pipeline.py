@@ -166,8 +166,8 @@ class PlanRun:
             # the saving the simulator realizes when it replays the schedule, the optimizer's estimate beside it
             out["schedule_carbon_saved_pct"] = float(rp["carbon_saved_pct"] if rp else np.nan)
             out["schedule_energy_cost_saved_pct"] = float(rp["energy_cost_saved_pct"] if rp else np.nan)
-            out["schedule_carbon_saved_estimated_pct"] = float(s["carbon_saved_pct"])
-            out["schedule_energy_cost_saved_estimated_pct"] = float(s["energy_cost_saved_pct"])
+            out["schedule_carbon_saved_estimated_pct"] = float(s["as_run_carbon_saved_pct"])
+            out["schedule_energy_cost_saved_estimated_pct"] = float(s["as_run_energy_cost_saved_pct"])
         return out
 
 
@@ -461,8 +461,8 @@ def lever_table(sims: dict[str, SimulationResult], no_spot: SimulationResult,
             "energy cost of running the training jobs on arrival (simulated)",
             f"optimised schedule replayed in the simulator vs run on arrival (+/- "
             f"{replay['energy_cost_saved_se_usd']:,.2f} USD standard error); optimizer's estimate "
-            f"{s['energy_cost_saved_pct']:.1f} %; carbon saved {replay['carbon_saved_pct']:.1f} % "
-            f"(estimate {s['carbon_saved_pct']:.1f} %)")
+            f"{s['as_run_energy_cost_saved_pct']:.1f} %; carbon saved {replay['carbon_saved_pct']:.1f} % "
+            f"(estimate {s['as_run_carbon_saved_pct']:.1f} %)")
     elif sched is not None:
         s = sched.summary()
         a = sched.arrival

@@ -237,8 +237,8 @@ def build_report(run: PlanRun) -> Report:
                       f"{rp['deadline_misses_arrival']:,.1f} / {rp['deadline_misses_replay']:,.1f}")] if rp else [])
         sec.kpis([
             *realized,
-            ("carbon saved, optimizer's estimate", _pct(ss["carbon_saved_pct"])),
-            ("energy cost saved, optimizer's estimate", _pct(ss["energy_cost_saved_pct"])),
+            ("carbon saved, optimizer's estimate", _pct(ss["as_run_carbon_saved_pct"])),
+            ("energy cost saved, optimizer's estimate", _pct(ss["as_run_energy_cost_saved_pct"])),
             ("jobs scheduled", f"{ss['n_jobs']:,}"),
             ("method / gap to bound", f"{ss['method']} / {100 * ss['gap']:.2f} %"),
         ])

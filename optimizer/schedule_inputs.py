@@ -67,6 +67,9 @@ class ScheduleInputs:
         On-demand price, shape (F,) [USD/GPU-hour].
     allow_unmet, unmet_penalty
         Allow unfinished work at ``unmet_penalty`` [USD/GPU-hour].
+    checkpoint_hours, restart_hours
+        A pause between two runs of a job costs a checkpoint before it and a restart after it [h]; they
+        are added to a schedule's cost *as run* (:func:`optimizer.schedule.as_run_usage`), not to the model.
     notes
         Assumptions (grid rounding, defaults), for the report.
     """
@@ -92,6 +95,8 @@ class ScheduleInputs:
     on_demand: np.ndarray
     allow_unmet: bool = False
     unmet_penalty: float = 100.0
+    checkpoint_hours: float = 0.0
+    restart_hours: float = 0.0
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -328,7 +333,8 @@ def schedule_inputs(
         end_time=np.maximum(end_time, release_time), deadline_time=np.maximum(deadline_time, release_time),
         kwh_per_gpu_hour=kwh, usd_per_mwh=usd,
         gco2_per_kwh=gco2, carbon_price=cp, capacity=cap, reserved=reserved, on_demand=od, allow_unmet=allow,
-        unmet_penalty=float(pol.unmet_penalty_usd_per_gpu_hour), notes=tuple(notes),
+        unmet_penalty=float(pol.unmet_penalty_usd_per_gpu_hour), checkpoint_hours=float(wl.checkpoint_cost_hours),
+        restart_hours=float(wl.restart_cost_hours), notes=tuple(notes),
     )
 
 

@@ -83,7 +83,7 @@ def test_divisible_jobs_without_capacity_limit_take_the_lowest_signal_hours_of_t
 
 def test_preemptible_plans_keep_the_pause_margin_before_the_deadline_as_far_as_slack_allows() -> None:
     carbon = pd.DataFrame({"region": "default", "timestamp": pd.date_range(START, periods=12, freq="h"),
-                           "gco2_per_kwh": np.r_[np.full(9, 500.0), np.full(3, 10.0)]})  # cheapest at the end
+                           "gco2_per_kwh": np.r_[500.0 - np.arange(9), np.full(3, 10.0)]})  # cheapest at the end
     price = carbon.rename(columns={"gco2_per_kwh": "usd_per_mwh"})
     rows = [("roomy", 0, 2, 1.0, 10.0, True), ("tight", 0, 2, 9.9, 10.0, True), ("whole", 0, 2, 1.0, 10.0, False)]
     inp = schedule_inputs(_jobs(rows), carbon, price, _scenario(), pause_margin_hours=0.25)
@@ -278,3 +278,27 @@ def test_schedule_table_follows_the_table_contract() -> None:
     res = optimize_schedule(inp)
     assert list(res.schedule.columns) == columns("schedule")
     check_frame(res.schedule, "schedule")
+
+
+def test_as_run_costs_add_a_checkpoint_and_a_restart_per_pause() -> None:
+    ts = pd.date_range(START, periods=24, freq="h")
+    carbon_v = 100.0 + 10.0 * np.arange(24)
+    carbon = pd.DataFrame({"region": "default", "timestamp": ts, "gco2_per_kwh": carbon_v})
+    price = pd.DataFrame({"region": "default", "timestamp": ts, "usd_per_mwh": 50.0})
+    fam = {"a100": {"on_demand_usd_per_gpu_hour": 2.0, "gpu_power_kw": 0.5, "pue": 1.2}}
+    sc = make_scenario(fam, workload={"checkpoint_cost_hours": 0.05, "restart_cost_hours": 0.1})
+    inp = schedule_inputs(_jobs([("p", 1.5, 4, 2.0, 8.0, True)]), carbon, price, sc)
+    h = pd.Timedelta(hours=1)
+    sched = pd.DataFrame({"job_id": pd.array(["p", "p", "p"], dtype="string"),
+                          "timestamp": [START + 1 * h, START + 5 * h, START + 6 * h], "gpus": [2.0, 4.0, 2.0]})
+    jobs, planned = cost_schedule(inp, sched)
+    jobs_r, run = cost_schedule(inp, sched, as_run=True)
+    kw = 4 * 0.5 * 1.2
+    # by hand, planned: [1.5, 2.0] and [5.0, 6.5]; as run: [1.5, 2.05] (+ checkpoint), [5.0, 6.6] (restart first)
+    assert planned["kg_co2e"] == pytest.approx(kw * (0.5 * carbon_v[1] + carbon_v[5] + 0.5 * carbon_v[6]) / 1000)
+    assert run["kg_co2e"] == pytest.approx(
+        kw * (0.5 * carbon_v[1] + 0.05 * carbon_v[2] + carbon_v[5] + 0.6 * carbon_v[6]) / 1000)
+    assert run["pause_gpu_hours"] == pytest.approx(4 * 0.15)
+    assert jobs.loc[0, "finish"] == START + 6.5 * h
+    assert jobs_r.loc[0, "finish"] == START + 6.6 * h
+    assert jobs.loc[0, "start"] == START + 1.5 * h
