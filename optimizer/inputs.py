@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from scenarios.errors import InputError
+from scenarios.readers import hourly_window
 from scenarios.schema import HOURS_PER_MONTH, HOURS_PER_YEAR, Policies, Scenario
 from scenarios.tables import check_frame
 
@@ -257,11 +258,19 @@ def _spot_arrays(
     avail = np.zeros((f_n, h_n))
     overhead = np.zeros(f_n)
     wl = sc.workload
-    by_family: dict[str, pd.DataFrame] = {}
+    offered = [f for f in families if sc.catalog[f].spot is not None]
+    spot_price: dict[str, np.ndarray] = {}
+    spot_avail: dict[str, np.ndarray] = {}
     if spot is not None and not spot.empty:
-        check_frame(spot, "spot")
-        for key, grp in spot.groupby(spot["family"].astype(str), sort=False):
-            by_family[str(key)] = grp
+        # the one rule for hourly tables, as in the simulator: hourly, UTC, complete; nothing averaged or filled
+        have = sorted(set(spot["family"].astype(str)) & set(offered))
+        pos = np.rint((timestamps - timestamps[0]) / pd.Timedelta(hours=1)).astype(np.int64)
+        span = int(pos[-1]) + 1 if h_n else 0
+        spot_price = {k: v[pos] for k, v in hourly_window(spot, "family", have, "usd_per_gpu_hour", timestamps[0],
+                                                          span, table="spot").items()}
+        if "available_gpus" in spot.columns:
+            spot_avail = {k: v[pos] for k, v in hourly_window(spot, "family", have, "available_gpus", timestamps[0],
+                                                              span, table="spot").items()}
     for i, fam in enumerate(families):
         offer = sc.catalog[fam].spot
         if offer is None:
@@ -271,24 +280,15 @@ def _spot_arrays(
         drought = min(1.0, offer.drought_events_per_month * offer.drought_hours / HOURS_PER_MONTH)
         level_avail = offer.available_gpus * (1.0 - drought)
         avail[i] = level_avail
-        if offer.usd_per_gpu_hour is not None:
+        if fam in spot_price:
+            price[i] = spot_price[fam]
+            if fam in spot_avail:
+                avail[i] = spot_avail[fam]
+        elif offer.price_file is not None:
+            raise InputError(f"family '{fam}' prices spot from a file, but no spot table was passed",
+                             column="spot", fix="pass spot=scenarios.signals.load_spot(scenario, start, hours)")
+        elif offer.usd_per_gpu_hour is not None:
             price[i] = offer.usd_per_gpu_hour
-        g: pd.DataFrame | None = by_family.get(fam)
-        if g is None and offer.price_file is not None:
-            g = _read_spot_file(sc.resolve(offer.price_file), fam, timestamps, notes)
-        if g is not None:
-            s = pd.Series(g["usd_per_gpu_hour"].to_numpy(float), index=pd.DatetimeIndex(g["timestamp"]))
-            s = s.groupby(pd.DatetimeIndex(s.index).floor("h")).mean().reindex(timestamps)
-            covered = int(s.notna().sum())
-            fill = float(s.mean()) if covered else float(price[i, 0])
-            if covered < h_n:
-                notes.append(f"spot prices of {fam} cover {covered} of {h_n} hours; the others use "
-                             f"{fill:.4g} USD/GPU-hour")
-            price[i] = s.fillna(fill).to_numpy()
-            if "available_gpus" in g.columns:
-                a = pd.Series(g["available_gpus"].to_numpy(float), index=pd.DatetimeIndex(g["timestamp"]))
-                a = a.groupby(pd.DatetimeIndex(a.index).floor("h")).mean().reindex(timestamps)
-                avail[i] = a.fillna(level_avail).to_numpy()
         if np.isfinite(price[i]).any():
             notes.append(
                 f"spot {fam}: hazard {lam:.5f}/h (band or hazard + correlated revocations), Young/Daly overhead "
@@ -296,18 +296,6 @@ def _spot_arrays(
                 f"{wl.restart_cost_hours:g} h); expected availability {level_avail:g} GPUs after droughts"
             )
     return price, overhead, avail
-
-
-def _read_spot_file(path: str, family: str, timestamps: pd.DatetimeIndex, notes: list[str]) -> pd.DataFrame:
-    """Read a spot price file and put it on the plan's hours (see :func:`scenarios.signals.map_to_window`)."""
-    from scenarios.signals import map_to_window, read_spot_price
-
-    raw = read_spot_price(path, family=family)
-    series = pd.Series(raw["usd_per_gpu_hour"].to_numpy(float), index=pd.DatetimeIndex(raw["timestamp"]))
-    mapped, note = map_to_window(series, timestamps[0], len(timestamps), what=path)
-    if note:
-        notes.append(note)
-    return pd.DataFrame({"family": family, "timestamp": mapped.index, "usd_per_gpu_hour": mapped.to_numpy()})
 
 
 def capacity_inputs(
@@ -327,8 +315,11 @@ def capacity_inputs(
         The scenario: catalog prices and offers, demand.preemptible_share, policies, workload checkpoint
         and restart costs (for spot overhead).
     spot
-        Optional hourly spot table ``family, timestamp, usd_per_gpu_hour[, available_gpus]``; without it
-        the scenario's spot price level (or ``price_file``) and ``available_gpus`` apply to every hour.
+        Hourly spot table ``family, timestamp, usd_per_gpu_hour[, available_gpus]`` from the caller
+        (``scenarios.signals.load_spot``), under the one rule for hourly tables
+        (:func:`scenarios.readers.hourly_window`: hourly, UTC, one row per hour, every plan hour); families
+        without rows use their offer's price level and ``available_gpus`` (after droughts).  The optimizer
+        reads no file itself: an offer priced from a ``price_file`` needs this table.
     file
         Name of the paths file, for error messages.
 

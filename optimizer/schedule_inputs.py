@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from scenarios.errors import InfeasibleError, InputError
+from scenarios.readers import hourly_window
 from scenarios.schema import Scenario
 from scenarios.tables import check_frame
 
@@ -148,24 +149,6 @@ class ScheduleInputs:
         return replace(self, carbon_price=float(carbon_price))
 
 
-def _hourly(frame: pd.DataFrame, value: str, region: str, grid: pd.DatetimeIndex, what: str) -> np.ndarray:
-    sub = frame[frame["region"].astype(str) == region]
-    if sub.empty:
-        raise InputError(f"no {what} signal for region '{region}'", column="region",
-                         fix=f"add rows for region '{region}' (regions present: "
-                             f"{sorted(frame['region'].astype(str).unique())})")
-    s = pd.Series(sub[value].to_numpy(dtype=float), index=pd.DatetimeIndex(sub["timestamp"]).tz_convert("UTC"))
-    s = s.groupby(pd.DatetimeIndex(s.index).floor("h")).mean().reindex(grid)
-    if s.isna().any():
-        first = s.index[np.flatnonzero(s.isna().to_numpy())[0]]
-        raise InputError(
-            f"the {what} signal of region '{region}' has no value for {first} ({int(s.isna().sum())} of "
-            f"{len(grid)} hours missing)", column=value,
-            fix=f"give hourly {what} covering {grid[0]} to {grid[-1]}",
-        )
-    return s.to_numpy()
-
-
 def _col(jobs: pd.DataFrame, name: str) -> pd.Series | None:
     return jobs[name] if name in jobs.columns else None
 
@@ -192,7 +175,8 @@ def schedule_inputs(
         ``deadline``, ``preemptible`` (default true).
     carbon, price
         ``region, timestamp, gco2_per_kwh`` [gCO2e/kWh] and ``region, timestamp, usd_per_mwh`` [USD/MWh]
-        covering every hour of every job's window in each family's region (sub-hourly values are averaged).
+        covering every hour of every job's window in each family's region, under the one rule for hourly
+        tables (:func:`scenarios.readers.hourly_window`: hourly, UTC, one row per hour, no gaps).
     scenario
         Catalog (power, PUE, region, on-demand price, quota), workload family, carbon price, unmet option.
     capacity_gpus
@@ -322,8 +306,13 @@ def schedule_inputs(
     horizon = int(max(end.max(), release.max() + 1))
     grid = pd.date_range(t0, periods=horizon, freq="h")
     regions = [scenario.catalog[f].region for f in families]
-    usd = np.stack([_hourly(price, "usd_per_mwh", r, grid, "price") for r in regions])
-    gco2 = np.stack([_hourly(carbon, "gco2_per_kwh", r, grid, "carbon") for r in regions])
+    # the one rule for hourly tables, as in the simulator: hourly, UTC, complete; nothing averaged or filled
+    usd_by = hourly_window(price, "region", sorted(set(regions)), "usd_per_mwh", grid[0], len(grid), table="price",
+                           allow_negative=True)
+    gco2_by = hourly_window(carbon, "region", sorted(set(regions)), "gco2_per_kwh", grid[0], len(grid),
+                            table="carbon")
+    usd = np.stack([usd_by[r] for r in regions])
+    gco2 = np.stack([gco2_by[r] for r in regions])
     kwh = np.array([scenario.catalog[f].gpu_power_kw * scenario.catalog[f].pue for f in families])
     od = np.array([scenario.catalog[f].on_demand_usd_per_gpu_hour for f in families])
     cp = float(pol.carbon_price_usd_per_tonne if carbon_price is None else carbon_price)

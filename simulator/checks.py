@@ -27,66 +27,6 @@ def check_timestamps_on_hours(ts: pd.Series, *, what: str) -> None:
                          fix="resample the table to hourly steps first")
 
 
-def hourly_window(frame: pd.DataFrame, key: str, keys: Sequence[str], value: str, start: pd.Timestamp, hours: int,
-                  *, table: str, allow_negative: bool = False) -> dict[str, np.ndarray]:
-    """Cut a long hourly table to ``[start, start + hours)``, one array per key.
-
-    Parameters
-    ----------
-    frame
-        Long table with columns ``key, timestamp, value``.
-    key
-        Key column (``region``, ``family``, ...).
-    keys
-        Keys that must be present.
-    value
-        Value column.
-    start, hours
-        The simulated window.
-    table
-        Table name for messages.
-    allow_negative
-        Whether negative values are valid (electricity prices).
-
-    Returns
-    -------
-    dict
-        ``{key: values [hours]}``.
-
-    Raises
-    ------
-    InputError
-        A required key missing, a duplicate hour, or an hour of the window without a value.
-    """
-    check_frame(frame, table, file=f"{table} table")
-    check_timestamps_on_hours(frame["timestamp"], what=f"{table} table")
-    out: dict[str, np.ndarray] = {}
-    present = set(frame[key].astype(str))
-    idx = pd.date_range(start, periods=hours, freq="h")
-    for k in keys:
-        if k not in present:
-            raise InputError(f"no rows for {key} '{k}'", file=f"{table} table", column=key,
-                             fix=f"add hourly rows for '{k}' covering {idx[0]} .. {idx[-1]}")
-        sub = frame[frame[key].astype(str) == k]
-        dup = sub["timestamp"].duplicated().to_numpy(dtype=bool)
-        if dup.any():
-            raise InputError(f"duplicate hour {sub['timestamp'].iloc[int(np.flatnonzero(dup)[0])]} for {key} '{k}'",
-                             file=f"{table} table", column="timestamp", fix="keep one row per hour")
-        s = pd.Series(sub[value].to_numpy(dtype=float, na_value=np.nan), index=pd.DatetimeIndex(sub["timestamp"]))
-        vals = s.reindex(idx).to_numpy(dtype=float)
-        bad = np.isnan(vals)
-        if bad.any():
-            first = idx[int(np.flatnonzero(bad)[0])]
-            raise InputError(f"{int(bad.sum()):,} hours of the simulated window have no {value} for {key} '{k}' "
-                             f"(first: {first})", file=f"{table} table", column=value,
-                             fix=f"give values for every hour {idx[0]} .. {idx[-1]} (missing is not zero)")
-        if not allow_negative and (vals < 0).any():
-            raise InputError(f"negative {value} for {key} '{k}'", file=f"{table} table", column=value,
-                             fix=f"{value} must be >= 0")
-        out[k] = vals
-    return out
-
-
 def check_jobs(jobs: pd.DataFrame, families: Sequence[str], default_family: str) -> pd.DataFrame:
     """Check the ``jobs`` table and fill optional columns with their defaults.
 

@@ -17,9 +17,10 @@ import pandas as pd
 
 from scenarios.errors import InputError
 from scenarios.plan import CapacityPlan, current_plan
+from scenarios.readers import hourly_window
 from scenarios.schema import HOURS_PER_MONTH, HOURS_PER_YEAR, Scenario
 from simulator.checkpoint import young_daly_interval
-from simulator.checks import check_demand, check_jobs, check_schedule, hourly_window
+from simulator.checks import check_demand, check_jobs, check_schedule
 
 INF = math.inf
 DEFAULT_GPUS_PER_INSTANCE = 8.0

@@ -161,7 +161,7 @@ def _capacity(args: argparse.Namespace) -> int:
             log.info("forecasting the scenario's history for sample paths")
             paths = scenario_paths(sc, mapper=mapper, progress=progress)
             source = "forecast of the scenario's history"
-        inputs = capacity_inputs(paths, sc, file=args.forecast)
+        inputs = capacity_inputs(paths, sc, file=args.forecast, spot=_spot_files(sc, paths))
         history = None if args.no_history else _history(sc)
         max_bins = None if args.max_bins == 0 else (args.max_bins or CapacitySettings().max_bins)
         settings = CapacitySettings(max_bins=max_bins)
@@ -333,3 +333,16 @@ def _schedule(args: argparse.Namespace) -> int:
           + (f"; UNMET {s['unmet_gpu_hours']:,.0f} GPU-hours" if s["unmet_gpu_hours"] > 0 else ""))
     print(f"tables written to {Path(args.out)}/")
     return 0
+
+
+def _spot_files(sc: Scenario, paths: pd.DataFrame) -> pd.DataFrame | None:
+    """Spot prices of the offers priced from a ``price_file``, over the paths' hours (the optimizer reads no
+    file itself); None when no offer has one (each offer's level then applies to every hour)."""
+    fams = [f for f, g in sc.catalog.items() if g.spot is not None and g.spot.price_file is not None]
+    if not fams:
+        return None
+    from scenarios.signals import load_spot
+
+    ts = pd.DatetimeIndex(paths["timestamp"])
+    spot = load_spot(sc, ts.min(), int((ts.max() - ts.min()) / pd.Timedelta(hours=1)) + 1)
+    return spot[spot["family"].astype(str).isin(fams)].reset_index(drop=True)

@@ -15,10 +15,13 @@ reader                 input                                        output table
 =====================  ===========================================  ==========================
 
 :func:`billing_kpis` turns a billing table into coverage, utilization and savings figures.
+:func:`hourly_window` is the one rule both engines apply to the hourly ``carbon``, ``price`` and ``spot``
+tables they are given.
 """
 
 from scenarios.readers._billing import BILLING_COLUMNS, billing_kpis
 from scenarios.readers._checks import ReadResult
+from scenarios.readers._hourly import hourly_window
 from scenarios.readers.cur import read_cur
 from scenarios.readers.focus import read_focus
 from scenarios.readers.history import read_history
@@ -31,6 +34,7 @@ __all__ = [
     "USAGE_KEYS",
     "ReadResult",
     "billing_kpis",
+    "hourly_window",
     "read_cur",
     "read_focus",
     "read_history",

@@ -91,3 +91,106 @@ def fill_hours(df: pd.DataFrame, keys: Sequence[str], value: str, *,
         parts.append(part)
     out = pd.concat(parts, ignore_index=True) if parts else df.iloc[:0]
     return out, filled
+
+
+def hourly_window(frame: pd.DataFrame, key: str, keys: Sequence[str], value: str, start: pd.Timestamp, hours: int,
+                  *, table: str, allow_negative: bool = False, file: str | None = None) -> dict[str, np.ndarray]:
+    """The one rule for the hourly tables the engines take (``carbon``, ``price``, ``spot``): cut a long
+    table to ``[start, start + hours)``, one array per key.
+
+    The rule (``docs/data-formats.md``, "Hourly tables"): the table is already hourly, in UTC, complete.
+    Every timestamp is tz-aware and on a whole hour; each key has at most one row per hour and a value for
+    every hour of the window; values are numbers (>= 0 unless ``allow_negative``).  Anything else is
+    refused with an :class:`~scenarios.errors.InputError` naming the table, row and column: nothing is
+    averaged, filled or dropped here.  Resampling sub-hourly data and filling short gaps belong to the file
+    readers (:func:`scenarios.signals.read_carbon` and friends), which say what they did in their notes.
+    Rows outside the window are ignored.
+
+    Parameters
+    ----------
+    frame
+        Long table with columns ``key, timestamp, value``.
+    key
+        Key column (``region`` or ``family``).
+    keys
+        Keys that must be present.
+    value
+        Value column, e.g. ``gco2_per_kwh`` [gCO2e/kWh].
+    start, hours
+        The window: first hour (UTC) and length [h].
+    table
+        Table name (``carbon``, ``price``, ``spot``) for the contract check and messages.
+    allow_negative
+        Whether negative values are valid (electricity prices).
+    file
+        Where the table came from, for messages; default ``"<table> table"``.
+
+    Returns
+    -------
+    dict
+        ``{key: values}``, each of shape (hours,) in the value's unit.
+
+    Raises
+    ------
+    InputError
+        A missing column or key, a naive or off-hour timestamp, a duplicate hour, an hour of the window
+        without a value, a negative value where none is allowed.
+
+    Examples
+    --------
+    >>> ts = pd.date_range("2026-01-01", periods=3, freq="h", tz="UTC")
+    >>> t = pd.DataFrame({"region": "r", "timestamp": ts, "gco2_per_kwh": [1.0, 2.0, 3.0]})
+    >>> hourly_window(t, "region", ["r"], "gco2_per_kwh", ts[1], 2, table="carbon")["r"]
+    array([2., 3.])
+    """
+    from scenarios.tables import check_frame
+
+    where = file or f"{table} table"
+    check_frame(frame, table, file=where)
+    ts = frame["timestamp"]
+    off = (ts.dt.floor("h") != ts).to_numpy(dtype=bool)
+    if off.any():
+        i = int(np.flatnonzero(off)[0])
+        raise InputError(f"timestamp {ts.iloc[i]} is not on a whole hour", file=where, row=i + 1, column="timestamp",
+                         fix="read the file with scenarios.signals (it resamples to hourly means) or resample "
+                             "to hourly steps first")
+    idx = pd.date_range(pd.Timestamp(start).tz_convert("UTC"), periods=int(hours), freq="h")
+    names = frame[key].astype(str).to_numpy()
+    present = set(names.tolist())
+    vals_all = frame[value].to_numpy(dtype=float, na_value=np.nan)
+    out: dict[str, np.ndarray] = {}
+    for k in keys:
+        if k not in present:
+            raise InputError(f"no rows for {key} '{k}'", file=where, column=key,
+                             fix=f"add hourly rows for '{k}' covering {idx[0]} .. {idx[-1]}")
+        pos = np.flatnonzero(names == k)
+        stamps = pd.DatetimeIndex(ts.iloc[pos]).tz_convert("UTC")
+        dup = stamps.duplicated()
+        if dup.any():
+            i = int(pos[np.flatnonzero(dup)[0]])
+            raise InputError(f"duplicate hour {ts.iloc[i]} for {key} '{k}'", file=where, row=i + 1,
+                             column="timestamp", fix="keep one row per hour (nothing is averaged)")
+        at = idx.get_indexer(stamps)
+        inside = at >= 0
+        vals = np.full(len(idx), np.nan)
+        vals[at[inside]] = vals_all[pos[inside]]
+        nan_row = np.flatnonzero(inside & np.isnan(vals_all[pos]))
+        if nan_row.size:
+            i = int(pos[nan_row[0]])
+            raise InputError(f"no {value} for {key} '{k}' at {ts.iloc[i]}", file=where, row=i + 1, column=value,
+                             fix="give a number for every hour (missing is not zero)")
+        bad = np.isnan(vals)
+        if bad.any():
+            first = idx[int(np.flatnonzero(bad)[0])]
+            raise InputError(f"{int(bad.sum()):,} hours of the window have no {value} for {key} '{k}' "
+                             f"(first: {first})", file=where, column=value,
+                             fix=f"give values for every hour {idx[0]} .. {idx[-1]} (missing is not zero; "
+                                 "nothing is filled)")
+        if not allow_negative:
+            neg = np.flatnonzero(inside & (vals_all[pos] < 0))
+            if neg.size:
+                i = int(pos[neg[0]])
+                raise InputError(f"negative {value} {vals_all[i]:g} for {key} '{k}'", file=where, row=i + 1,
+                                 column=value, fix=f"{value} must be >= 0")
+        out[k] = vals
+    return out
