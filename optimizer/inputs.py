@@ -284,11 +284,14 @@ def _spot_arrays(
             price[i] = spot_price[fam]
             if fam in spot_avail:
                 avail[i] = spot_avail[fam]
-        elif offer.price_file is not None:
+        elif offer.usd_per_gpu_hour is not None:  # as the simulator: the level, even when a file is named
+            price[i] = offer.usd_per_gpu_hour
+            if offer.price_file is not None:
+                notes.append(f"{fam}: spot price_file not loaded (no spot table passed); using the level "
+                             f"{offer.usd_per_gpu_hour:g} USD/GPU-hour")
+        else:
             raise InputError(f"family '{fam}' prices spot from a file, but no spot table was passed",
                              column="spot", fix="pass spot=scenarios.signals.load_spot(scenario, start, hours)")
-        elif offer.usd_per_gpu_hour is not None:
-            price[i] = offer.usd_per_gpu_hour
         if np.isfinite(price[i]).any():
             notes.append(
                 f"spot {fam}: hazard {lam:.5f}/h (band or hazard + correlated revocations), Young/Daly overhead "
@@ -319,7 +322,7 @@ def capacity_inputs(
         (``scenarios.signals.load_spot``), under the one rule for hourly tables
         (:func:`scenarios.readers.hourly_window`: hourly, UTC, one row per hour, every plan hour); families
         without rows use their offer's price level and ``available_gpus`` (after droughts).  The optimizer
-        reads no file itself: an offer priced from a ``price_file`` needs this table.
+        reads no file itself: an offer priced only from a ``price_file`` needs this table.
     file
         Name of the paths file, for error messages.
 

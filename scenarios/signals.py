@@ -30,7 +30,6 @@ from __future__ import annotations
 import difflib
 import logging
 import re
-import zoneinfo
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -38,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from scenarios.errors import InputError
+from scenarios.readers._checks import ROW, check_order, check_tz, parse_number, parse_time, read_table
 from scenarios.schema import Scenario
 from scenarios.synthetic import carbon_series, price_series, spot_price_series, stable_seed
 
@@ -51,7 +51,6 @@ MAX_GAP_HOURS = 24
 _EM_TIME = "Datetime (UTC)"
 _EM_CARBON = re.compile(r"^Carbon Intensity gCO.?2?eq/kWh \((direct|LCA)\)$", re.IGNORECASE)
 _PRICE_COL = re.compile(r"^Price \(([A-Za-z]{3})/MWh\)$")
-_OFFSET = re.compile(r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$")
 
 CARBON_COLUMNS = ["region", "timestamp", "gco2_per_kwh"]
 PRICE_COLUMNS = ["region", "timestamp", "usd_per_mwh"]
@@ -62,110 +61,35 @@ SPOT_COLUMNS = ["family", "timestamp", "usd_per_gpu_hour", "available_gpus"]
 # low-level parsing
 # ---------------------------------------------------------------------------------------------------------
 def _read_csv(path: str | Path, what: str) -> pd.DataFrame:
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"no such {what} file", file=str(path),
-                         fix="check the path (relative paths are relative to the scenario file)")
-    try:
-        if p.suffix.lower() in (".parquet", ".pq"):
-            df = pd.read_parquet(p)
-        else:
-            df = pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True)
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise InputError(f"cannot read the {what} file: {first}", file=str(path),
-                         fix="give a CSV with a header row, or a Parquet file") from None
-    df.columns = [str(c).strip() for c in df.columns]
-    if df.empty:
-        raise InputError(f"the {what} file has no data rows", file=str(path), fix="check the export")
-    return df.reset_index(drop=True)
+    """The common reader (:func:`scenarios.readers._checks.read_table`): text cells, a ``_row`` column."""
+    return read_table(path, what=what)
 
 
-def _check_tz(tz: str | None, file: str) -> None:
-    if tz is None:
-        return
-    try:
-        zoneinfo.ZoneInfo(tz)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise InputError(f"unknown time zone '{tz}'", file=file,
-                         fix="give an IANA name such as 'UTC' or 'Europe/Berlin'") from None
-
-
-def _parse_times(raw: pd.Series, *, file: str, column: str, tz: str | None, utc_by_name: bool = False
+def _parse_times(part: pd.DataFrame, *, file: str, column: str, tz: str | None, utc_by_name: bool = False
                  ) -> pd.DatetimeIndex:
-    """Parse a time column to a UTC index; naive times need ``tz`` (or a column named as UTC)."""
-    if isinstance(raw.dtype, pd.DatetimeTZDtype):
-        return pd.DatetimeIndex(raw).tz_convert("UTC")
-    text = raw.astype("string").str.strip()
-    blank = text.isna() | (text == "")
-    if blank.any():
-        row = int(np.flatnonzero(blank.to_numpy())[0]) + 1
-        raise InputError("empty time", file=file, row=row, column=column, fix="give every row a time")
-    parsed = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
-    bad = parsed.isna().to_numpy()
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise InputError(f"cannot read '{text.iloc[row]}' as a time", file=file, row=row + 1, column=column,
-                         fix="use ISO 8601, e.g. 2023-01-01T00:00:00Z")
-    has_offset = text.str.contains(_OFFSET, regex=True).to_numpy(dtype=bool)
-    if has_offset.all():
-        return pd.DatetimeIndex(parsed)
-    if has_offset.any():
-        row = int(np.flatnonzero(~has_offset)[0]) + 1
-        raise InputError("times mix stamps with and without a UTC offset", file=file, row=row, column=column,
-                         fix="write every time with its offset, e.g. 2023-01-01T00:00:00+00:00")
-    naive = pd.DatetimeIndex(pd.to_datetime(text, format="ISO8601"))
-    if utc_by_name:
-        return naive.tz_localize("UTC")
-    if tz is None:
-        raise InputError("times carry no time zone", file=file, row=1, column=column,
-                         fix="pass tz= (e.g. tz='UTC' or tz='Europe/Berlin'; --tz on the command line)")
-    try:
-        return naive.tz_localize(tz, ambiguous="infer", nonexistent="raise").tz_convert("UTC")
-    except (ValueError, TypeError) as exc:  # pytz-free pandas raises ValueError for DST problems
-        raise InputError(f"times are not valid local times in {tz}: {exc}", file=file, column=column,
-                         fix="give UTC times, or the zone the times were recorded in") from None
+    """Parse a time column to a UTC index with the common reader rule (:func:`parse_time`): ISO 8601;
+    naive times need ``tz`` (or a column named as UTC); local times that are ambiguous or do not exist
+    (daylight-saving changes) are refused by row."""
+    return pd.DatetimeIndex(parse_time(part, column, file=file, tz="UTC" if utc_by_name else tz))
 
 
-def _parse_values(raw: pd.Series, *, file: str, column: str, unit: str, allow_negative: bool) -> np.ndarray:
-    if pd.api.types.is_numeric_dtype(raw.dtype):
-        vals = raw.to_numpy(dtype=float, na_value=np.nan)
-    else:
-        text = raw.astype("string").str.strip()
-        num = pd.to_numeric(text, errors="coerce")
-        bad = (num.isna() & text.notna() & (text != "")).to_numpy(dtype=bool)
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise InputError(f"'{text.iloc[row]}' is not a number", file=file, row=row + 1, column=column,
-                             fix=f"give {column} in {unit} as a plain number")
-        vals = num.to_numpy(dtype=float, na_value=np.nan)
-    if not np.isfinite(vals[~np.isnan(vals)]).all():
-        row = int(np.flatnonzero(np.isinf(vals))[0]) + 1
-        raise InputError("infinite value", file=file, row=row, column=column, fix=f"give a finite {unit} value")
-    if not allow_negative:
-        neg = np.flatnonzero(vals < 0)
-        if neg.size:
-            raise InputError(f"negative value {vals[neg[0]]:g}", file=file, row=int(neg[0]) + 1, column=column,
-                             fix=f"{column} is in {unit} and must be >= 0")
-    return vals
+def _parse_values(part: pd.DataFrame, *, file: str, column: str, unit: str, allow_negative: bool) -> np.ndarray:
+    """Parse a value column with the common reader rule (:func:`parse_number`); empty cells are gaps."""
+    vals = parse_number(part, column, file=file, unit=unit, allow_na=True,
+                        minimum=None if allow_negative else 0.0)
+    return vals.to_numpy(dtype=float)
 
 
-def _to_hourly(times: pd.DatetimeIndex, values: np.ndarray, *, file: str, column: str, time_column: str
-               ) -> tuple[pd.Series, list[str]]:
-    """Check order, resample sub-hourly stamps to time-weighted hourly means, fill short gaps."""
+def _to_hourly(times: pd.DatetimeIndex, values: np.ndarray, *, file: str, column: str, time_column: str,
+               rows: np.ndarray | None = None) -> tuple[pd.Series, list[str]]:
+    """Check order (common rule: :func:`check_order`), resample sub-hourly stamps to time-weighted hourly
+    means, fill short gaps."""
     notes: list[str] = []
     times = times.as_unit("ns")
     t = times.asi8
-    if len(t) > 1:
-        d = np.diff(t)
-        if (d == 0).any():
-            row = int(np.flatnonzero(d == 0)[0]) + 2
-            raise InputError(f"duplicate time {times[row - 1]}", file=file, row=row, column=time_column,
-                             fix="remove the repeated row (or pass the right tz= if the times are local)")
-        if (d < 0).any():
-            row = int(np.flatnonzero(d < 0)[0]) + 2
-            raise InputError(f"time {times[row - 1]} is earlier than the row before", file=file, row=row,
-                             column=time_column, fix="sort the file by time")
+    order = pd.DataFrame({time_column: times})
+    order[ROW] = np.arange(1, len(times) + 1) if rows is None else rows
+    check_order(order, [], time_column, file=file, hint="or pass the right tz= if the times are local")
     floor = times.floor("h")
     if (times != floor).any() or floor.has_duplicates:
         # Each stamp holds until the next one (the last holds for the typical step); weight by duration.
@@ -219,6 +143,7 @@ def _frame(region_col: str, region: str, series: pd.Series, value: str, notes: l
 
 
 def _unknown_format(file: str, cols: Sequence[str], expected: dict[str, list[str]]) -> InputError:
+    cols = [c for c in cols if c != ROW]
     known = [c for cols_ in expected.values() for c in cols_]
     near = [f"'{c}' -> '{m[0]}'" for c in cols if (m := difflib.get_close_matches(c, known, n=1, cutoff=0.6))
             and m[0] != c]
@@ -244,18 +169,11 @@ def _long(df: pd.DataFrame, *, file: str, region: str | None, default_region: st
     else:
         groups = [(region or default_region, df)]
     frames, notes = [], []
-    for name, part in groups:
-        offset = int(np.asarray(part.index)[0])  # rows of a region are reported as rows of the file
-        times = _parse_times(part[time_col].reset_index(drop=True), file=file, column=time_col, tz=tz,
-                             utc_by_name=utc_by_name)
-        vals = _parse_values(part[value_col].reset_index(drop=True), file=file, column=value_col, unit=unit,
-                             allow_negative=allow_negative)
-        try:
-            series, n = _to_hourly(times, vals, file=file, column=value_col, time_column=time_col)
-        except InputError as exc:
-            if exc.row is not None and offset:
-                exc = InputError(exc.message, file=exc.file, row=exc.row + offset, column=exc.column, fix=exc.fix)
-            raise exc from None
+    for name, part in groups:  # ``_row`` keeps the file's row numbers in every message
+        times = _parse_times(part, file=file, column=time_col, tz=tz, utc_by_name=utc_by_name)
+        vals = _parse_values(part, file=file, column=value_col, unit=unit, allow_negative=allow_negative)
+        series, n = _to_hourly(times, vals, file=file, column=value_col, time_column=time_col,
+                               rows=part[ROW].to_numpy())
         frames.append(_frame("region", name, series, out_value, n, file))
         notes += n
     out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
@@ -309,7 +227,7 @@ def read_carbon(path: str | Path, *, region: str | None = None, tz: str | None =
     >>> ci = read_carbon("gb_ci.csv", tz="UTC", region="GB")   # doctest: +SKIP
     """
     file = str(path)
-    _check_tz(tz, file)
+    check_tz(tz, file=file)
     if column.lower() not in ("lca", "direct"):
         raise InputError(f"unknown carbon column choice '{column}'", file=file, fix="use column='lca' or 'direct'")
     df = _read_csv(path, "carbon intensity")
@@ -368,7 +286,7 @@ def read_price(path: str | Path, *, region: str | None = None, tz: str | None = 
         out-of-order times, gaps longer than :data:`MAX_GAP_HOURS`.
     """
     file = str(path)
-    _check_tz(tz, file)
+    check_tz(tz, file=file)
     df = _read_csv(path, "electricity price")
     cols = list(df.columns)
     stem = Path(file).name.split(".")[0].split("_")[0]
@@ -408,15 +326,15 @@ def read_spot_price(path: str | Path, *, family: str, tz: str | None = None) -> 
         ``family, timestamp, usd_per_gpu_hour`` [USD/GPU-hour] on a complete hourly UTC grid.
     """
     file = str(path)
-    _check_tz(tz, file)
+    check_tz(tz, file=file)
     df = _read_csv(path, "spot price")
     cols = list(df.columns)
     if not ("timestamp" in cols and "usd_per_gpu_hour" in cols):
         raise _unknown_format(file, cols, {"spot price": ["timestamp", "usd_per_gpu_hour"]})
-    times = _parse_times(df["timestamp"], file=file, column="timestamp", tz=tz)
-    vals = _parse_values(df["usd_per_gpu_hour"], file=file, column="usd_per_gpu_hour", unit="USD/GPU-hour",
-                         allow_negative=False)
-    series, notes = _to_hourly(times, vals, file=file, column="usd_per_gpu_hour", time_column="timestamp")
+    times = _parse_times(df, file=file, column="timestamp", tz=tz)
+    vals = _parse_values(df, file=file, column="usd_per_gpu_hour", unit="USD/GPU-hour", allow_negative=False)
+    series, notes = _to_hourly(times, vals, file=file, column="usd_per_gpu_hour", time_column="timestamp",
+                               rows=df[ROW].to_numpy())
     return _frame("family", family, series, "usd_per_gpu_hour", notes, file)
 
 
