@@ -408,11 +408,6 @@ def lever_table(sims: dict[str, SimulationResult], no_spot: SimulationResult,
 
 
 def _idle_cost(sim: SimulationResult) -> float:
-    """Mean idle commitment cost [USD]: idle reserved GPU-hours at the plan's mean reserved rate, plus
-    unused committed spend."""
-    k = sim.kpis
-    reserved_h = k["reserved_gpu_hours"].to_numpy(dtype=float)
-    idle_share = np.divide(k["idle_reserved_gpu_hours"].to_numpy(dtype=float), reserved_h,
-                           out=np.zeros_like(reserved_h), where=reserved_h > 0)
-    idle_reserved = k["cost_reserved_usd"].to_numpy(dtype=float) * idle_share
-    return float(np.mean(idle_reserved + k["committed_unused_usd"].to_numpy(dtype=float)))
+    """Mean idle commitment cost [USD]: idle reserved GPU-hours at each family's own reserved rate, plus
+    unused committed spend (the simulator's ``idle_commitment_usd``; showback allocates the same total)."""
+    return float(sim.kpis["idle_commitment_usd"].mean())

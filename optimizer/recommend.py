@@ -21,7 +21,7 @@ import pulp
 
 from optimizer.analytics import commitment_gpu_equivalents, cvar
 from optimizer.baselines import SolverConfig, perfect_hindsight, solve_plan, trailing_history_plan
-from optimizer.capacity import CapacitySettings, build_capacity, extract_plan, with_settings
+from optimizer.capacity import CapacitySettings, binding_constraints, build_capacity, extract_plan, with_settings
 from optimizer.diagnose import diagnose_capacity
 from optimizer.evaluate import Evaluation, evaluate, evaluation_frame
 from optimizer.inputs import CapacityInputs, capacity_inputs
@@ -71,6 +71,13 @@ class CapacityResult:
         CVaR level used in the summaries [fraction].
     notes
         Assumptions and events, for the report.
+    lp_bound_usd
+        Optimum of the LP relaxation (fractional reservations) over the horizon [USD, model objective];
+        NaN when the model has no whole-instance decisions.
+    objective_usd
+        The solved model's objective over the horizon [USD] (expected cost, plus the CVaR term if weighted).
+    binding
+        Constraints that hold with equality in the solution (:func:`optimizer.capacity.binding_constraints`).
     """
 
     plan: CapacityPlan
@@ -86,6 +93,16 @@ class CapacityResult:
     n_bins: int = 0
     alpha: float = 0.95
     notes: list[str] = field(default_factory=list)
+    lp_bound_usd: float = math.nan
+    objective_usd: float = math.nan
+    binding: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def integrality_gap_pct(self) -> float:
+        """Gap of the whole-instance plan to the LP relaxation's bound, ``100 (MILP - LP) / |LP|`` [%]."""
+        if not (math.isfinite(self.lp_bound_usd) and math.isfinite(self.objective_usd)) or self.lp_bound_usd == 0:
+            return math.nan
+        return 100.0 * (self.objective_usd - self.lp_bound_usd) / abs(self.lp_bound_usd)
 
     # -- tables -----------------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
@@ -124,6 +141,10 @@ class CapacityResult:
             if tot.mean() > 0 and math.isfinite(self.model_expected_usd) else math.nan,
             "representative_hours": self.n_bins, "path_hours": self.inputs.n_paths * h,
             "variables": self.n_variables, "constraints": self.n_constraints,
+            "objective_usd": self.objective_usd, "lp_bound_usd": self.lp_bound_usd,
+            "integrality_gap_pct": self.integrality_gap_pct,
+            "whole_instances": bool(math.isfinite(self.lp_bound_usd)),
+            "binding_constraints": [b["constraint"] for b in self.binding],
         }
         for name, costs in self.baselines.items():
             key = name.replace("-", "_")
@@ -140,7 +161,7 @@ class CapacityResult:
         if df.empty:
             return df
         be = break_even_table_inputs(inp)
-        dem = float(ev.demand_gh.sum(axis=0).mean())
+        dem_f = ev.demand_gh.mean(axis=1)  # (F,) expected demand GPU-hours per family
         ts0 = inp.timestamps[0]
         rows = []
         for r in df.to_dict("records"):
@@ -150,19 +171,27 @@ class CapacityResult:
                 util = ev.reserved_gh[f] / cap_gh if cap_gh > 0 else np.zeros(inp.n_paths)
                 held = min(r["term_years"] * HOURS_PER_YEAR, inp.n_hours - r["start_hour"])
                 share = r["quantity"] * held / cap_gh if cap_gh > 0 else 0.0
-                cover = float((ev.reserved_gh[f] * share).mean()) / dem if dem > 0 and f >= 0 else 0.0
+                # coverage of THIS family's demand (a reservation serves only its own family)
+                dem = float(dem_f[f]) if f >= 0 else 0.0
+                cover = float((ev.reserved_gh[f] * share).mean()) / dem if dem > 0 else 0.0
                 usd_h = r["quantity"] * r["usd_per_gpu_hour"]
                 b = float(r["usd_per_gpu_hour"] / inp.on_demand[f]) if f >= 0 else math.nan
+                size = inp.instance_size(f) if f >= 0 else None
             else:
                 k = inp.terms.index(int(r["term_years"]))
                 capu = float(ev.committed_capacity_usd[k])
                 util = ev.committed_used_usd[k] / capu if capu > 0 else np.zeros(inp.n_paths)
+                # coverage of the demand of the families this term covers
+                dem = float(dem_f[np.isfinite(inp.commit_rate[k])].sum())
                 cover = float(ev.committed_term_gh[k].mean()) / dem if dem > 0 else 0.0
+                size = None
                 usd_h = r["quantity"]
                 row = (be["product"] == "committed") & (be["term_years"] == r["term_years"])
                 b = float(be.loc[row, "break_even_utilization"].iloc[0])
             expiry = ts0 + pd.Timedelta(hours=int(r["start_hour"] + r["term_years"] * HOURS_PER_YEAR))
-            rows.append({**r, "starts": ts0 + pd.Timedelta(hours=int(r["start_hour"])), "expires": expiry,
+            inst = r["quantity"] / size if size else math.nan
+            rows.append({**r, "gpus_per_instance": size if size else math.nan, "instances": inst,
+                         "starts": ts0 + pd.Timedelta(hours=int(r["start_hour"])), "expires": expiry,
                          "usd_per_hour": usd_h, "break_even_utilization": b,
                          "expected_utilization": float(np.mean(util)), "utilization_p05": float(np.quantile(util, 0.05)),
                          "coverage_share": cover})
@@ -243,6 +272,17 @@ def _solve_checked(inputs: CapacityInputs, settings: CapacitySettings, cfg: Solv
     return plan, res, build_s, model_usd, model
 
 
+def lp_relaxation_bound(inputs: CapacityInputs, settings: CapacitySettings, cfg: SolverConfig) -> float:
+    """Optimum of the capacity model with fractional reservations (the LP relaxation) [USD over the horizon].
+
+    A lower bound on the whole-instance MILP's objective: every whole-instance plan is feasible in it.
+    """
+    model = build_capacity(inputs, with_settings(settings, whole_instances=False, reserved_step_gpus=None),
+                           name="lp_relaxation")
+    res = solve(model.problem, solver=cfg.name, time_limit_s=cfg.time_limit_s, mip_gap=cfg.mip_gap)
+    return float(res.objective) * inputs.n_hours if res.ok else math.nan
+
+
 def optimize_capacity(
     paths: pd.DataFrame | CapacityInputs,
     scenario: Scenario,
@@ -299,6 +339,18 @@ def optimize_capacity(
              inputs.n_hours)
     plan, res, build_s, model_usd, model = _solve_checked(inputs, st, cfg, name)
     notes = list(inputs.notes)
+    objective_usd = float(res.objective) * inputs.n_hours
+    lp_bound = lp_relaxation_bound(inputs, st, cfg) if model.is_mip else math.nan
+    binding = binding_constraints(model)
+    if model.is_mip:
+        by_family = {inputs.reserved[o].family: g for o, g in sorted(model.step_gpus.items())}
+        sizes = ", ".join(f"{f} {g:g}" for f, g in by_family.items())
+        notes.append(f"reservations in whole instances (GPUs per instance: {sizes}); the LP relaxation "
+                     f"(fractional GPUs) bounds the objective at {lp_bound:,.0f} USD against "
+                     f"{objective_usd:,.0f} USD for whole instances "
+                     f"(gap {100 * (objective_usd - lp_bound) / abs(lp_bound) if lp_bound else math.nan:.3f} %)")
+    for b in binding:
+        notes.append(f"binding: {b['policy']} ({b['what']}; limit {b['rhs']:,.4g})")
     ev = evaluate(plan, inputs)
     od_ev = evaluate(all_on_demand(), inputs)
     pol = inputs.policies
@@ -328,11 +380,17 @@ def optimize_capacity(
                         notes=f"optimised on {inputs.n_paths} sample paths x {inputs.n_hours} h "
                               f"({model.n_bins} representative hours), solver {res.solver} ({res.termination})",
                         meta={**plan.meta, "expected_cost_usd": float(ev.total_usd.mean()),
-                              "all_on_demand_usd": float(od_ev.total_usd.mean())})
+                              "all_on_demand_usd": float(od_ev.total_usd.mean()),
+                              "objective_usd": objective_usd,
+                              "lp_bound_usd": lp_bound if math.isfinite(lp_bound) else None,
+                              "integrality_gap_pct": (100.0 * (objective_usd - lp_bound) / abs(lp_bound)
+                                                      if math.isfinite(lp_bound) and lp_bound else None),
+                              "binding_constraints": binding})
     return CapacityResult(
         plan=plan, solve=res, inputs=inputs, evaluation=ev, baselines=baselines, baseline_plans=bplans,
         model_expected_usd=model_usd, build_s=build_s, n_variables=model.n_variables,
         n_constraints=model.n_constraints, n_bins=model.n_bins, alpha=alpha, notes=notes,
+        lp_bound_usd=lp_bound, objective_usd=objective_usd, binding=binding,
     )
 
 

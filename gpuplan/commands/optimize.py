@@ -161,7 +161,12 @@ def _capacity(args: argparse.Namespace) -> int:
             log.info("forecasting the scenario's history for sample paths")
             paths = scenario_paths(sc, mapper=mapper, progress=progress)
             source = "forecast of the scenario's history"
-        inputs = capacity_inputs(paths, sc, file=args.forecast)
+        # the same hourly spot prices as `gpuplan plan` (scenarios.signals.load_spot), so both recommend alike
+        from scenarios.signals import load_spot
+
+        grid = capacity_inputs(paths, sc, file=args.forecast)
+        spot = load_spot(sc, pd.Timestamp(grid.timestamps[0]), grid.n_hours)
+        inputs = capacity_inputs(paths, sc, spot=spot, file=args.forecast)
         history = None if args.no_history else _history(sc)
         max_bins = None if args.max_bins == 0 else (args.max_bins or CapacitySettings().max_bins)
         settings = CapacitySettings(max_bins=max_bins)
@@ -226,12 +231,17 @@ def _capacity_text(res: Any, s: dict[str, Any], ladder: Any) -> str:
         lines.append("  buy nothing: all on-demand (and spot) is cheapest")
     for r in pur.to_dict("records"):
         if r["kind"] == "reserved":
-            what = f"reserve {r['quantity']:,.1f} {r['family']} GPUs, {r['term_years']}y {r['payment']}"
+            inst = r.get("instances", math.nan)
+            count = (f"{inst:,.0f} instances = {r['quantity']:,.0f} {r['family']} GPUs" if math.isfinite(inst)
+                     else f"{r['quantity']:,.1f} {r['family']} GPUs")
+            what = f"reserve {count}, {r['term_years']}y {r['payment']}"
+            whose = f"{r['family']} demand"
         else:
             what = f"commit {r['quantity']:,.2f} USD/h, {r['term_years']}y savings plan"
+            whose = "the demand it covers"
         when = "" if r["start_hour"] == 0 else f" from hour {r['start_hour']}"
         lines.append(f"  {what}{when}: expected utilization {r['expected_utilization']:.0%} "
-                     f"(break-even {r['break_even_utilization']:.0%}), covers {r['coverage_share']:.0%} of demand")
+                     f"(break-even {r['break_even_utilization']:.0%}), covers {r['coverage_share']:.0%} of {whose}")
     lines.append(f"  expected cost {_fmt_usd(s['expected_cost_usd'])} over the horizon "
                  f"(5-95 %: {_fmt_usd(s['p05_usd'])} - {_fmt_usd(s['p95_usd'])}; CVaR {s['cvar_alpha']:.0%} "
                  f"{_fmt_usd(s['cvar_usd'])})")
@@ -240,6 +250,11 @@ def _capacity_text(res: Any, s: dict[str, Any], ladder: Any) -> str:
     for key, label in (("trailing_30d_usd", "trailing-30-day rule"), ("perfect_hindsight_usd", "perfect hindsight")):
         if key in s:
             lines.append(f"  {label}: {_fmt_usd(s[key])}")
+    if s.get("whole_instances"):
+        lines.append(f"  whole instances: objective {_fmt_usd(s['objective_usd'])} vs LP relaxation bound "
+                     f"{_fmt_usd(s['lp_bound_usd'])} (gap {s['integrality_gap_pct']:.3f} %)")
+    binding = s.get("binding_constraints") or []
+    lines.append("  binding constraints: " + (", ".join(binding) if binding else "none"))
     if s["unmet_gpu_hours"] > 0:
         lines.append(f"  UNMET demand: {s['unmet_gpu_hours']:,.0f} GPU-hours (penalised)")
     if ladder is not None:
