@@ -21,7 +21,13 @@ import pulp
 
 from optimizer.analytics import commitment_gpu_equivalents, cvar
 from optimizer.baselines import SolverConfig, perfect_hindsight, solve_plan, trailing_history_plan
-from optimizer.capacity import CapacitySettings, binding_constraints, build_capacity, extract_plan, with_settings
+from optimizer.capacity import (
+    CapacitySettings,
+    binding_constraints,
+    build_capacity,
+    extract_plan,
+    with_settings,
+)
 from optimizer.diagnose import diagnose_capacity
 from optimizer.evaluate import Evaluation, evaluate, evaluation_frame
 from optimizer.inputs import CapacityInputs, capacity_inputs
