@@ -73,8 +73,8 @@ class TermCosting:
     def as_dict(self) -> dict[str, object]:
         """JSON-able summary (for ``plan.json``)."""
         def rows(df: pd.DataFrame) -> list[dict[str, object]]:
-            return [{k: (None if isinstance(v, float) and not math.isfinite(v) else
-                         (str(v) if isinstance(v, pd.Timestamp) else v)) for k, v in r.items()}
+            return [{str(k): (None if isinstance(v, float) and not math.isfinite(v) else
+                              (str(v) if isinstance(v, pd.Timestamp) else v)) for k, v in r.items()}
                     for r in df.to_dict("records")]
         return {"total_obligation_usd": self.total_obligation_usd, "contracts": rows(self.contracts),
                 "by_purchase_and_year": rows(self.purchases), "by_year": rows(self.years), "notes": self.notes}
@@ -86,7 +86,8 @@ def _end_hour(p: ReservedPurchase | CommitmentPurchase) -> int:
 
 def plan_years(plan: CapacityPlan) -> int:
     """Plan years until the plan's last purchase expires (at least 1)."""
-    ends = [_end_hour(p) for p in (*plan.reserved, *plan.committed)]
+    items: list[ReservedPurchase | CommitmentPurchase] = [*plan.reserved, *plan.committed]
+    ends = [_end_hour(p) for p in items]
     return max(1, math.ceil(max(ends, default=YEAR_H) / YEAR_H))
 
 
