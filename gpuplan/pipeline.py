@@ -288,7 +288,7 @@ def run_plan(sc: Scenario, *, mapper: Mapper | None = None, progress: bool = Tru
         for name, p in cap.baseline_plans.items():
             if name not in plans:
                 plans[name] = p
-        cur = current_plan(sc)
+        cur = current_plan(sc, start)
         if cur.name == "current":
             plans["current"] = cur
         extras: dict[str, Any] = {}

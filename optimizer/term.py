@@ -294,3 +294,60 @@ def renewal_comparison(plan: CapacityPlan, inputs: CapacityInputs, years: int = 
                          "three_year_saving_usd": sum(yearly) - three,
                          **{f"renewed_year{y + 1}_usd": v for y, v in enumerate(yearly)}})
     return pd.DataFrame(rows)
+
+
+#: Hours in a calendar quarter (a quarter of 8,760 h).
+QUARTER_H = YEAR_H // 4
+
+
+def purchase_calendar(plan: CapacityPlan, inputs: CapacityInputs, held: CapacityPlan | None = None,
+                      ) -> pd.DataFrame:
+    """When to buy and what expires, quarter by quarter from the plan start.
+
+    Parameters
+    ----------
+    plan
+        The recommendation (a laddered plan buys in later quarters).
+    inputs
+        Families, GPUs per instance and the plan start.
+    held
+        Holdings (``start_hour`` negative when bought before the plan; see
+        :func:`scenarios.plan.current_plan`); their expiries are listed so none passes silently.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per event, in time order: ``quarter`` (1 = the plan's first 2,190 h), ``quarter_starts``,
+        ``hour``, ``date``, ``action`` (``buy``, ``holding expires``, ``purchase expires``), ``kind``,
+        ``family``, ``term_years``, ``payment``, ``instances``, ``gpus``, ``usd_per_hour`` and
+        ``obligation_usd`` (the whole contract, for purchases) [USD].
+    """
+    t0 = inputs.timestamps[0]
+    rows = []
+
+    def add(hour: int, action: str, i: int, p: ReservedPurchase | CommitmentPurchase, obligation: float) -> None:
+        d = _describe(i, p, inputs)
+        q = hour // QUARTER_H
+        rows.append({"quarter": q + 1, "quarter_starts": t0 + pd.Timedelta(hours=q * QUARTER_H), "hour": hour,
+                     "date": t0 + pd.Timedelta(hours=hour), "action": action, "kind": d["kind"],
+                     "family": d["family"], "term_years": d["term_years"], "payment": d["payment"],
+                     "instances": d["instances"], "gpus": d["gpus"], "usd_per_hour": d["usd_per_hour"],
+                     "obligation_usd": obligation})
+
+    items: list[ReservedPurchase | CommitmentPurchase] = [*plan.reserved, *plan.committed]
+    for i, p in enumerate(items):
+        add(max(0, p.start_hour), "buy", i, p, _obligation(p, int(p.term_years * YEAR_H)))
+        add(_end_hour(p), "purchase expires", i, p, math.nan)
+    if held is not None:
+        hitems: list[ReservedPurchase | CommitmentPurchase] = [*held.reserved, *held.committed]
+        for i, p in enumerate(hitems):
+            if _end_hour(p) > 0:
+                add(_end_hour(p), "holding expires", i, p, math.nan)
+    cols = ["quarter", "quarter_starts", "hour", "date", "action", "kind", "family", "term_years", "payment",
+            "instances", "gpus", "usd_per_hour", "obligation_usd"]
+    order = {"holding expires": 0, "purchase expires": 1, "buy": 2}
+    df = pd.DataFrame(rows, columns=cols)
+    if df.empty:
+        return df
+    df["_o"] = df["action"].map(order)
+    return df.sort_values(["hour", "_o", "kind", "family"], kind="stable").drop(columns="_o").reset_index(drop=True)

@@ -336,6 +336,19 @@ class CurrentCommitments(_Model):
     committed_usd_per_hour: dict[Literal["1y", "3y"], NonNeg] = Field(
         default_factory=dict, description="Savings-plan style commitment held per term [USD/h]."
     )
+    committed_end: dict[Literal["1y", "3y"], datetime] = Field(
+        default_factory=dict, description="When each held commitment expires (ISO 8601 with offset); a term "
+                                          "without one lasts its full term from the plan start.")
+    derived_from: str | None = Field(
+        None, description="Where the holdings were read from (set by `gpuplan scenario holdings`), for the report.")
+
+    @field_validator("committed_end")
+    @classmethod
+    def _aware_ends(cls, v: dict[str, datetime]) -> dict[str, datetime]:
+        for t, d in v.items():
+            if d.tzinfo is None:
+                raise ValueError(f"{t}: must carry a UTC offset, e.g. 2026-01-01T00:00:00Z")
+        return v
 
 
 class Scenario(_Model):
@@ -353,7 +366,7 @@ class Scenario(_Model):
     policies: Policies = Field(default_factory=Policies)  # type: ignore[arg-type]
     solver: Solver = Field(default_factory=Solver)  # type: ignore[arg-type]
     simulation: Simulation = Field(default_factory=Simulation)  # type: ignore[arg-type]
-    current: CurrentCommitments = Field(default_factory=CurrentCommitments)
+    current: CurrentCommitments = Field(default_factory=CurrentCommitments)  # type: ignore[arg-type]
 
     _source_dir: str | None = PrivateAttr(default=None)
     _source_file: str | None = PrivateAttr(default=None)

@@ -404,7 +404,9 @@ def build_inputs(
         Bad or inconsistent input, with the table, row or column and the fix.
     """
     notes: list[str] = []
-    plan = plan if plan is not None else current_plan(scenario)
+    if plan is None:  # holdings with dates expire on their own dates from a known, tz-aware start
+        aware = start is not None and pd.Timestamp(start).tzinfo is not None
+        plan = current_plan(scenario, pd.Timestamp(start).tz_convert("UTC") if aware else None)
     fams = scenario.families
     default_family = scenario.workload.family or fams[0]
     jdf = check_jobs(jobs, fams, default_family) if jobs is not None else None

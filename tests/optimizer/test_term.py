@@ -95,3 +95,23 @@ def test_three_year_term_against_three_renewed_one_year_terms() -> None:
     assert r.loc["reserved", "three_year_saving_usd"] == pytest.approx(renewed - 16 * 3 * Y)
     # same GPUs covered: 1-year spend = 3 x (1 - 0.4) / (1 - 0.25) = 2.4 USD/h every year
     assert r.loc["committed", "renewed_one_year_usd"] == pytest.approx(2.4 * 3 * Y)
+
+
+def test_purchase_calendar_lists_buys_by_quarter_and_every_expiry() -> None:
+    from optimizer.term import purchase_calendar
+
+    inputs = _inputs(change=0.0)
+    plan = CapacityPlan("p", reserved=(ReservedPurchase("a100", 3, "no_upfront", 16, 1.0),
+                                       ReservedPurchase("a100", 1, "no_upfront", 8, 1.5, start_hour=2190)))
+    held = CapacityPlan("current", reserved=(ReservedPurchase("a100", 1, "no_upfront", 24, 1.5, start_hour=-5000),),
+                        committed=(CommitmentPurchase(1, 4.0, start_hour=-9000),))  # expired before the plan
+    cal = purchase_calendar(plan, inputs, held)
+    assert list(cal["action"]) == ["buy", "buy", "holding expires", "purchase expires", "purchase expires"]
+    first = cal.iloc[0]
+    assert first["quarter"] == 1 and first["instances"] == 2 and first["obligation_usd"] == pytest.approx(
+        16 * 1.0 * 26280)
+    expiry = cal.iloc[2]  # held 24 GPUs bought 5,000 h before the plan: expire at hour 3,760, quarter 2
+    assert expiry["hour"] == 3760 and expiry["quarter"] == 2 and expiry["instances"] == 3
+    second = cal.iloc[1]
+    assert second["quarter"] == 2 and second["hour"] == 2190 and second["obligation_usd"] == pytest.approx(8 * 1.5 * Y)
+    assert cal.iloc[3]["hour"] == 2190 + Y and cal.iloc[4]["hour"] == 3 * Y
