@@ -405,8 +405,9 @@ def build_inputs(
     """
     notes: list[str] = []
     if plan is None:  # holdings with dates expire on their own dates from a known, tz-aware start
-        aware = start is not None and pd.Timestamp(start).tzinfo is not None
-        plan = current_plan(scenario, pd.Timestamp(start).tz_convert("UTC") if aware else None)
+        t_start = pd.Timestamp(start) if start is not None else None
+        aware = t_start is not None and t_start.tzinfo is not None
+        plan = current_plan(scenario, t_start.tz_convert("UTC") if aware and t_start is not None else None)
     fams = scenario.families
     default_family = scenario.workload.family or fams[0]
     jdf = check_jobs(jobs, fams, default_family) if jobs is not None else None
