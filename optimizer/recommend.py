@@ -84,6 +84,9 @@ class CapacityResult:
         The solved model's objective over the horizon [USD] (expected cost, plus the CVaR term if weighted).
     binding
         Constraints that hold with equality in the solution (:func:`optimizer.capacity.binding_constraints`).
+    laddered, buy_at_start_usd, laddered_usd
+        Set by :func:`recommend_capacity`: whether the laddered plan was chosen, and the expected cost of
+        buying everything at the start and of the laddered plan [USD over the horizon].
     """
 
     plan: CapacityPlan
@@ -102,6 +105,9 @@ class CapacityResult:
     lp_bound_usd: float = math.nan
     objective_usd: float = math.nan
     binding: list[dict[str, Any]] = field(default_factory=list)
+    laddered: bool = False
+    buy_at_start_usd: float = math.nan
+    laddered_usd: float = math.nan
 
     @property
     def integrality_gap_pct(self) -> float:
@@ -151,6 +157,7 @@ class CapacityResult:
             "integrality_gap_pct": self.integrality_gap_pct,
             "whole_instances": bool(math.isfinite(self.lp_bound_usd)),
             "binding_constraints": [b["constraint"] for b in self.binding],
+            "laddered": self.laddered, "buy_at_start_usd": self.buy_at_start_usd, "laddered_usd": self.laddered_usd,
         }
         for name, costs in self.baselines.items():
             key = name.replace("-", "_")
@@ -398,6 +405,63 @@ def optimize_capacity(
         n_constraints=model.n_constraints, n_bins=model.n_bins, alpha=alpha, notes=notes,
         lp_bound_usd=lp_bound, objective_usd=objective_usd, binding=binding,
     )
+
+
+def recommend_capacity(
+    paths: pd.DataFrame | CapacityInputs,
+    scenario: Scenario,
+    history: pd.DataFrame | None = None,
+    spot: pd.DataFrame | None = None,
+    settings: CapacitySettings | None = None,
+    solver: str | None = None,
+    hindsight: bool = True,
+    mapper: Mapper | None = None,
+    progress: bool = False,
+    ladder_period_hours: int | None = None,
+) -> CapacityResult:
+    """The recommendation: buy everything at the start, or a laddered plan when that is cheaper.
+
+    Runs :func:`optimize_capacity` once with purchases at hour 0 only and, when ``ladder_period_hours`` is
+    set and the horizon holds at least two periods, once more with purchases allowed at every period start
+    (a purchase calendar).  The laddered plan is the recommendation when its expected cost, evaluated
+    exactly on every hour of every path, is lower; the other figure is kept in the notes.  Both
+    ``gpuplan plan`` and ``gpuplan optimize capacity`` call this, so they recommend the same purchases.
+
+    Parameters
+    ----------
+    paths, scenario, history, spot, settings, solver, hindsight, mapper, progress
+        As for :func:`optimize_capacity`.
+    ladder_period_hours
+        Period between purchase dates [h] (2,190 = quarterly); None = buy at the start only.
+
+    Returns
+    -------
+    CapacityResult
+        ``laddered`` tells which plan was chosen; ``buy_at_start_usd`` / ``laddered_usd`` the two expected
+        costs [USD over the horizon].
+    """
+    inputs = paths if isinstance(paths, CapacityInputs) else capacity_inputs(paths, scenario, spot=spot)
+    one = optimize_capacity(inputs, scenario, history=history, settings=settings, solver=solver,
+                            hindsight=hindsight, mapper=mapper, progress=progress)
+    one.buy_at_start_usd = float(one.evaluation.total_usd.mean())
+    if ladder_period_hours is None or inputs.n_hours < 2 * int(ladder_period_hours):
+        return one
+    st = with_settings(settings, period_hours=int(ladder_period_hours))
+    lad = optimize_capacity(inputs, scenario, history=history, settings=st, solver=solver, hindsight=False,
+                            mapper=mapper, progress=progress)
+    lad_usd = float(lad.evaluation.total_usd.mean())
+    one.laddered_usd = lad_usd
+    if lad_usd >= one.buy_at_start_usd * (1.0 - 1e-6):
+        one.notes.append(f"laddered plan (purchases every {ladder_period_hours:,} h) costs {lad_usd:,.0f} USD, "
+                         f"not less than buying at the start ({one.buy_at_start_usd:,.0f} USD): buy at the start")
+        return one
+    lad.buy_at_start_usd, lad.laddered_usd, lad.laddered = one.buy_at_start_usd, lad_usd, True
+    if "perfect-hindsight" in one.baselines:  # the lower bound per path, with the laddered plan as a candidate
+        lad.baselines["perfect-hindsight"] = np.minimum(one.baselines["perfect-hindsight"], lad.evaluation.total_usd)
+    lad.notes.append(f"recommendation is the laddered plan (purchases every {ladder_period_hours:,} h): expected "
+                     f"cost {lad_usd:,.0f} USD against {one.buy_at_start_usd:,.0f} USD buying everything at the "
+                     "start")
+    return lad
 
 
 def _frontier_item(item: tuple[CapacityInputs, CapacitySettings, SolverConfig, float, float]) -> dict[str, Any]:

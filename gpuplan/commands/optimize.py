@@ -145,7 +145,7 @@ def _capacity(args: argparse.Namespace) -> int:
     from optimizer.capacity import CapacitySettings
     from optimizer.inputs import capacity_inputs
     from optimizer.plots import plot_cost_curve, plot_frontier
-    from optimizer.recommend import efficient_frontier, laddered_plan, optimize_capacity, solver_config
+    from optimizer.recommend import efficient_frontier, laddered_plan, recommend_capacity, solver_config
 
     sc = load_scenario(args.scenario)
     progress = not getattr(args, "quiet", False)
@@ -172,8 +172,12 @@ def _capacity(args: argparse.Namespace) -> int:
         settings = CapacitySettings(max_bins=max_bins)
         log.info("optimising %d families x %d paths x %d hours", len(inputs.families), inputs.n_paths,
                  inputs.n_hours)
-        res = optimize_capacity(inputs, sc, history=history, settings=settings, solver=args.solver,
-                                hindsight=not args.no_hindsight, mapper=mapper, progress=progress)
+        # the same rule as `gpuplan plan`: the laddered plan is the recommendation when it is cheaper
+        from gpuplan.pipeline import ladder_period
+
+        res = recommend_capacity(inputs, sc, history=history, settings=settings, solver=args.solver,
+                                 hindsight=not args.no_hindsight, mapper=mapper, progress=progress,
+                                 ladder_period_hours=ladder_period(sc, inputs.n_hours))
         cfg = solver_config(sc, args.solver)
         curve = cost_curve(res.plan, inputs, alpha=res.alpha)
         extra: dict[str, pd.DataFrame] = {}
