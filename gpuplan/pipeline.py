@@ -433,13 +433,16 @@ def full_term(sc: Scenario, hist: HistoryData, cap: CapacityResult, cur: Capacit
     fs = sc.demand.forecast
     demand = None
     if long_forecast and years * HOURS_PER_YEAR > hours:
-        lfc = forecast_scenario(sc, hist, hours=int(years * HOURS_PER_YEAR), mapper=mapper, progress=progress)
+        # the forecaster reaches 3 years (forecasting.checks.check_horizon); a tranche bought later in a
+        # laddered plan ends beyond that, and its last months carry the third year forward with the growth
+        long_h = int(min(years, 3) * HOURS_PER_YEAR)
+        lfc = forecast_scenario(sc, hist, hours=long_h, mapper=mapper, progress=progress)
         assert lfc.paths is not None
         series, _, _, values = paths_to_array(family_level(lfc.paths, sc), what="long-range paths")
         demand = values[[series.index(f) for f in cap.inputs.families]]
-        notes.append(f"full-term costs: the scenario forecast again over {years} years ({fs.n_paths} paths, "
-                     f"model '{fs.model}', growth {fs.growth_rate_per_year:+.1%}/year) so every term is costed "
-                     "to its end")
+        notes.append(f"full-term costs: the scenario forecast again over {long_h // 8760} years ({fs.n_paths} "
+                     f"paths, model '{fs.model}', growth {fs.growth_rate_per_year:+.1%}/year) to cost the terms "
+                     f"(the last purchase ends in plan year {years})")
     held = cur if cur.name == "current" else None
     term = term_costing(cap.plan, cap.inputs, demand=demand, growth_per_year=fs.growth_rate_per_year,
                         references={"current": held} if held is not None else None)
