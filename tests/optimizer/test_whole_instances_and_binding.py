@@ -118,3 +118,23 @@ def test_coverage_of_a_reservation_is_measured_against_its_own_family() -> None:
     assert pur.loc[0, "quantity"] == pytest.approx(10.0)
     # 10 reserved GPUs serve all 10 a100 GPUs: 100 % of a100 demand (not 10 % of all demand)
     assert pur.loc[0, "coverage_share"] == pytest.approx(1.0)
+
+
+def test_the_laddered_plan_becomes_the_recommendation_when_it_is_cheaper() -> None:
+    from optimizer.recommend import recommend_capacity
+
+    # 10 GPUs in the first quarter, 30 in the second; 1-year reservation at 1 USD vs 2 USD on demand
+    demand = np.concatenate([np.full(2190, 10.0), np.full(2190, 30.0)])
+    sc = make_scenario({"a100": {"on_demand_usd_per_gpu_hour": 2.0,
+                                 "reserved": [{"term_years": 1, "usd_per_gpu_hour": 1.0}]}})
+    res = recommend_capacity(make_paths({"a100": demand[None, :]}), sc, settings=EXACT, hindsight=False,
+                             ladder_period_hours=2190)
+    # by hand: buying x at the start costs x 4380 + 2 (max(10-x,0) + max(30-x,0)) 2190, cheapest 131,400 USD
+    # (any x in [10, 30]); the ladder buys 10 now and 20 more at hour 2,190: 10 x 4380 + 20 x 2190 = 87,600 USD
+    assert res.buy_at_start_usd == pytest.approx(131400.0)
+    assert res.laddered and res.laddered_usd == pytest.approx(87600.0)
+    assert sorted((p.start_hour, p.gpus) for p in res.plan.reserved) == [(0, 10.0), (2190, 20.0)]
+    assert float(res.evaluation.total_usd.mean()) == pytest.approx(87600.0)
+    flat = recommend_capacity(make_paths({"a100": np.full((1, 4380), 10.0)}), sc, settings=EXACT,
+                              hindsight=False, ladder_period_hours=2190)
+    assert not flat.laddered and [p.gpus for p in flat.plan.reserved] == [10.0]
