@@ -11,6 +11,7 @@ paths are the optimizer's scenarios and the simulator's demand (replication ``i`
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterator
@@ -24,20 +25,21 @@ import pandas as pd
 from forecasting.core import Forecaster, ForecastResult
 from forecasting.planned import PlannedChanges
 from optimizer.analytics import cost_curve
+from optimizer.inputs import paths_to_array
 from optimizer.recommend import (
     CapacityResult,
     efficient_frontier,
-    laddered_plan,
-    optimize_capacity,
+    recommend_capacity,
     solver_config,
 )
 from optimizer.schedule import ScheduleResult, optimize_schedule, schedule_pareto
 from optimizer.schedule_inputs import schedule_inputs
+from optimizer.term import TermCosting, plan_years, purchase_calendar, renewal_comparison, term_costing
 from scenarios.errors import InputError
 from scenarios.history import HistoryData, load_history
 from scenarios.parallel import Mapper, SerialMapper
-from scenarios.plan import CapacityPlan, all_on_demand, current_plan
-from scenarios.schema import Scenario
+from scenarios.plan import CapacityPlan, all_on_demand, current_plan, holdings_table
+from scenarios.schema import HOURS_PER_YEAR, Scenario
 from scenarios.signals import load_signals, load_spot
 from scenarios.workload import load_jobs
 from simulator.api import run as run_simulation
@@ -97,6 +99,41 @@ class PlanRun:
         return self.extras.get("frontier")
 
     @property
+    def term(self) -> TermCosting | None:
+        """The recommendation costed over the full terms of its purchases (:mod:`optimizer.term`)."""
+        return self.extras.get("term")
+
+    @property
+    def calendar(self) -> pd.DataFrame:
+        """Purchase calendar: buys and expiries (recommendation and holdings) per quarter."""
+        return self.extras.get("calendar", pd.DataFrame())
+
+    @property
+    def holdings(self) -> pd.DataFrame:
+        """The ``[current]`` holdings with their dates and status in the plan window."""
+        return self.extras.get("holdings", pd.DataFrame())
+
+    def plan_document(self) -> dict[str, Any]:
+        """``plan.json``: the recommended purchases plus instances, full-term obligations, the purchase
+        calendar, holdings and binding constraints (JSON-able; :meth:`CapacityPlan.from_json` reads it back)."""
+        doc: dict[str, Any] = json.loads(self.recommended.to_json())
+        cap = self.capacity
+        pur = cap.purchases()
+        doc["purchases"] = _records(pur)
+        s = cap.summary()
+        doc["whole_instances"] = {"lp_bound_usd": s["lp_bound_usd"], "objective_usd": s["objective_usd"],
+                                  "integrality_gap_pct": s["integrality_gap_pct"], "solver_mip_gap": s["mip_gap"]}
+        doc["binding_constraints"] = cap.binding
+        doc["laddered"] = {"chosen": cap.laddered, "buy_at_start_usd": cap.buy_at_start_usd,
+                           "laddered_usd": cap.laddered_usd}
+        if self.term is not None:
+            doc["full_term"] = self.term.as_dict()
+        doc["three_year_vs_renewed_one_year"] = _records(self.extras.get("renewal", pd.DataFrame()))
+        doc["calendar"] = _records(self.calendar)
+        doc["holdings"] = _records(self.holdings)
+        return _clean(doc)
+
+    @property
     def recommended(self) -> CapacityPlan:
         """The recommended plan."""
         return self.plans["recommended"]
@@ -137,6 +174,17 @@ class PlanRun:
             })
         return pd.DataFrame(rows)
 
+    def _per_family_reserved(self) -> dict[str, float]:
+        """Reserved GPUs and instances at the plan start per family (families are never summed)."""
+        out: dict[str, float] = {}
+        inp = self.capacity.inputs
+        for f, fam in enumerate(inp.families):
+            g = sum(p.gpus for p in self.recommended.reserved if p.family == fam and p.start_hour == 0)
+            size = inp.instance_size(f)
+            out[f"reserved_gpus_{fam}"] = float(g)
+            out[f"reserved_instances_{fam}"] = float(g / size) if size else float("nan")
+        return out
+
     def key_figures(self) -> dict[str, Any]:
         """Headline numbers for ``compare`` and ``sweep`` (USD, fractions, GPUs)."""
         cmp: dict[str, Any] = {str(r["plan"]): r for r in self.comparison().to_dict("records")}
@@ -148,6 +196,10 @@ class PlanRun:
             "forecast_mean_gpus": float(self.family_paths.groupby("timestamp")["gpus"].sum().mean()
                                         / max(self.family_paths["sample_id"].nunique(), 1)),
             "reserved_gpus": float(plan_df.loc[plan_df["kind"] == "reserved", "quantity"].sum()),
+            **self._per_family_reserved(),
+            "total_obligation_usd": self.term.total_obligation_usd if self.term is not None else float("nan"),
+            "integrality_gap_pct": float(self.capacity.integrality_gap_pct),
+            "laddered": bool(self.capacity.laddered),
             "committed_usd_per_hour": float(plan_df.loc[plan_df["kind"] == "committed", "quantity"].sum()),
             "expected_cost_usd": float(rec["expected_cost_usd"]),
             "p95_cost_usd": float(rec["p95_cost_usd"]),
@@ -169,6 +221,38 @@ class PlanRun:
             out["schedule_carbon_saved_estimated_pct"] = float(s["as_run_carbon_saved_pct"])
             out["schedule_energy_cost_saved_estimated_pct"] = float(s["as_run_energy_cost_saved_pct"])
         return out
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): v for k, v in r.items()} for r in df.to_dict("records")] if len(df) else []
+
+
+def _clean(x: Any) -> Any:
+    """NaN as None, timestamps as ISO text, numpy scalars as Python (strict JSON)."""
+    if isinstance(x, dict):
+        return {str(k): _clean(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_clean(v) for v in x]
+    if isinstance(x, pd.Timestamp):
+        return x.isoformat()
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, float) and not np.isfinite(x):
+        return None
+    if x is pd.NaT or (x is not None and not isinstance(x, str | int | float | bool) and pd.isna(x) is True):
+        return None
+    return x
+
+
+def ladder_period(sc: Scenario, hours: int) -> int | None:
+    """Period of the laddered alternative [h] (a quarter) when demand grows or steps, or a holding expires
+    within the window; None when a ladder is pointless or the window holds fewer than two quarters."""
+    fs = sc.demand.forecast
+    dated = any(h.end is not None or h.start is not None for h in sc.current.reserved) or bool(
+        sc.current.committed_end)
+    if hours < 2 * LADDER_PERIOD_HOURS or not (fs.growth_rate_per_year > 0 or fs.steps or dated):
+        return None
+    return LADDER_PERIOD_HOURS
 
 
 @contextmanager
@@ -286,13 +370,13 @@ def run_plan(sc: Scenario, *, mapper: Mapper | None = None, progress: bool = Tru
         notes += fc.notes
     with _step(t, "optimize", "step 3/6: optimising the capacity mix"):
         spot = load_spot(sc, start, hours)
-        cap = optimize_capacity(fam_paths, sc, history=hist.family_history(), spot=spot, mapper=mapper,
-                                progress=progress, hindsight=analyses)
+        cap = recommend_capacity(fam_paths, sc, history=hist.family_history(), spot=spot, mapper=mapper,
+                                 progress=progress, hindsight=analyses, ladder_period_hours=ladder_period(sc, hours))
         plans: dict[str, CapacityPlan] = {"recommended": cap.plan, "all-on-demand": all_on_demand()}
         for name, p in cap.baseline_plans.items():
             if name not in plans:
                 plans[name] = p
-        cur = current_plan(sc)
+        cur = current_plan(sc, start)
         if cur.name == "current":
             plans["current"] = cur
         extras: dict[str, Any] = {}
@@ -301,11 +385,11 @@ def run_plan(sc: Scenario, *, mapper: Mapper | None = None, progress: bool = Tru
             extras["cost_curve"] = cost_curve(cap.plan, cap.inputs, factors=CURVE_FACTORS)
             extras["frontier"] = efficient_frontier(cap.inputs, weights=FRONTIER_WEIGHTS, solver=cfg,
                                                     mapper=mapper)
-        if analyses and sc.demand.forecast.growth_rate_per_year > 0 and hours >= 2 * LADDER_PERIOD_HOURS:
-            ladder = laddered_plan(cap.inputs, period_hours=LADDER_PERIOD_HOURS, solver=cfg)
-            extras["ladder"] = ladder.tranches
-            notes.append(f"laddered plan: expected cost {ladder.expected_cost_usd:,.0f} USD vs "
-                         f"{cap.summary()['expected_cost_usd']:,.0f} USD buying everything at the start")
+        if cap.laddered:
+            extras["ladder"] = cap.purchases()
+    with _step(t, "term", "step 3b/6: costing the purchases over their full terms"):
+        extras.update(full_term(sc, hist, cap, cur, start, hours, notes, long_forecast=analyses, mapper=mapper,
+                                progress=progress))
     with _step(t, "simulate", "step 4/6: Monte Carlo simulation of the plans"):
         carbon, price = load_signals(sc, start, hours)
         jobs = load_jobs(sc, start)
@@ -340,6 +424,49 @@ def run_plan(sc: Scenario, *, mapper: Mapper | None = None, progress: bool = Tru
     return PlanRun(scenario=sc, history=hist, start=start, hours=hours, forecast=fc, family_paths=fam_paths,
                    capacity=cap, plans=plans, simulations=sims, schedule=sched, pareto=pareto, levers=levers,
                    timings=t, notes=notes, extras={**extras, "replications": replications})
+
+
+def full_term(sc: Scenario, hist: HistoryData, cap: CapacityResult, cur: CapacityPlan, start: pd.Timestamp,
+              hours: int, notes: list[str], long_forecast: bool = True, mapper: Mapper | None = None,
+              progress: bool = False) -> dict[str, Any]:
+    """Full-term costing, 3-year vs renewed 1-year terms, purchase calendar and holdings of a recommendation.
+
+    When the longest term outlasts the forecast and ``long_forecast`` is on, the scenario is forecast again
+    to the end of that term (same model, seed and paths; the long-range model carries it) and the term is
+    costed on those paths; otherwise the forecast's last year is carried forward with the planned growth.
+
+    Returns
+    -------
+    dict
+        ``term`` (:class:`optimizer.term.TermCosting`), ``renewal``, ``calendar`` and ``holdings`` frames.
+    """
+    years = plan_years(cap.plan)
+    fs = sc.demand.forecast
+    demand = None
+    if long_forecast and years * HOURS_PER_YEAR > hours:
+        # the forecaster reaches 3 years (forecasting.checks.check_horizon); a tranche bought later in a
+        # laddered plan ends beyond that, and its last months carry the third year forward with the growth
+        long_h = int(min(years, 3) * HOURS_PER_YEAR)
+        lfc = forecast_scenario(sc, hist, hours=long_h, mapper=mapper, progress=progress)
+        assert lfc.paths is not None
+        series, _, _, values = paths_to_array(family_level(lfc.paths, sc), what="long-range paths")
+        demand = values[[series.index(f) for f in cap.inputs.families]]
+        notes.append(f"full-term costs: the scenario forecast again over {long_h // 8760} years ({fs.n_paths} "
+                     f"paths, model '{fs.model}', growth {fs.growth_rate_per_year:+.1%}/year) to cost the terms "
+                     f"(the last purchase ends in plan year {years})")
+    held = cur if cur.name == "current" else None
+    term = term_costing(cap.plan, cap.inputs, demand=demand, growth_per_year=fs.growth_rate_per_year,
+                        references={"current": held} if held is not None else None)
+    notes += [f"full-term costs: {n}" for n in term.notes]
+    holdings = holdings_table(sc, start, hours)
+    for r in holdings.to_dict("records"):
+        what = f"{r['kind']} {r['family']} {r['quantity']:g} {r['unit']} ({r['term_years']}y)".replace("  ", " ")
+        if r["status"] == "expires in the plan window":
+            notes.append(f"holding {what} expires {pd.Timestamp(r['end']):%Y-%m-%d} (on the purchase calendar)")
+        elif r["status"] == "expired before the plan":
+            notes.append(f"holding {what} expired before the plan start and is not counted")
+    return {"term": term, "renewal": renewal_comparison(cap.plan, cap.inputs),
+            "calendar": purchase_calendar(cap.plan, cap.inputs, held), "holdings": holdings}
 
 
 def spare_reserved_gpus(sim: SimulationResult, families: list[str]) -> dict[str, float]:
@@ -473,11 +600,6 @@ def lever_table(sims: dict[str, SimulationResult], no_spot: SimulationResult,
 
 
 def _idle_cost(sim: SimulationResult) -> float:
-    """Mean idle commitment cost [USD]: idle reserved GPU-hours at the plan's mean reserved rate, plus
-    unused committed spend."""
-    k = sim.kpis
-    reserved_h = k["reserved_gpu_hours"].to_numpy(dtype=float)
-    idle_share = np.divide(k["idle_reserved_gpu_hours"].to_numpy(dtype=float), reserved_h,
-                           out=np.zeros_like(reserved_h), where=reserved_h > 0)
-    idle_reserved = k["cost_reserved_usd"].to_numpy(dtype=float) * idle_share
-    return float(np.mean(idle_reserved + k["committed_unused_usd"].to_numpy(dtype=float)))
+    """Mean idle commitment cost [USD]: idle reserved GPU-hours at each family's own reserved rate, plus
+    unused committed spend (the simulator's ``idle_commitment_usd``; showback allocates the same total)."""
+    return float(sim.kpis["idle_commitment_usd"].mean())

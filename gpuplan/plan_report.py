@@ -94,6 +94,12 @@ def plan_tables(run: PlanRun) -> dict[str, pd.DataFrame]:
         "cost_curve": run.cost_curve if run.cost_curve is not None else pd.DataFrame(),
         "frontier": run.frontier if run.frontier is not None else pd.DataFrame(),
         "ladder": run.extras.get("ladder", pd.DataFrame()),
+        "term_contracts": run.term.contracts if run.term is not None else pd.DataFrame(),
+        "term_by_year": run.term.years if run.term is not None else pd.DataFrame(),
+        "term_by_purchase_and_year": run.term.purchases if run.term is not None else pd.DataFrame(),
+        "three_year_vs_renewed_one_year": run.extras.get("renewal", pd.DataFrame()),
+        "purchase_calendar": run.calendar,
+        "holdings": run.holdings,
         "pareto": run.pareto,
     }
     for name, sim in run.simulations.items():
@@ -152,9 +158,38 @@ def build_report(run: PlanRun) -> Report:
         "trailing-30d is the cloud recommenders' rule: commit to what the last 30 days of hourly history would "
         "have made optimal, with no forecast.",
         f"Optimizer: {s['solver']} status {s['status']}, {s['variables']:,} variables on {s['representative_hours']:,} "
-        f"representative hours standing for {s['path_hours']:,} path-hours; gap {s['mip_gap']}.",
+        f"representative hours standing for {s['path_hours']:,} path-hours; solver MIP gap {s['mip_gap']}.",
+        (f"Reservations in whole instances: objective {_usd(s['objective_usd'])} against the LP relaxation's "
+         f"bound {_usd(s['lp_bound_usd'])} (fractional GPUs), a gap of {s['integrality_gap_pct']:.3f} %."
+         if s["whole_instances"] else "Reservations in GPUs: no GPUs-per-instance known for the families."),
+        "Binding constraints: " + ("; ".join(f"{b['policy']} ({b['what']})" for b in cap.binding)
+                                   if cap.binding else "none (no policy limits the recommendation)."),
         *data_notes,
     )
+
+    # 1b. Full term and calendar ---------------------------------------------------------------------
+    if run.term is not None and len(run.term.contracts):
+        term = run.term
+        sec = rep.section("Commitments over their full term, and when to buy")
+        sec.kpis([("total contract obligation", _usd(term.total_obligation_usd)),
+                  ("years until the last purchase expires", f"{len(term.years)}")])
+        cols = [c for c in ["purchase", "kind", "family", "term_years", "payment", "start_hour", "instances", "gpus",
+                            "usd_per_hour", "obligation_usd", "obligation_usd_per_year", "expected_saving_usd"]
+                if c in term.contracts]
+        sec.table(term.contracts[cols], "Each purchase over its whole term (obligation and expected saving in USD)")
+        sec.table(term.years, "Each plan year: what the contracts oblige, the expected cost and the saving")
+        if len(run.extras.get("renewal", [])):
+            sec.table(run.extras["renewal"], "A 3-year term against three renewed 1-year terms, same quantity")
+        if len(run.calendar):
+            sec.table(run.calendar, "Purchase calendar: buys and expiries per quarter")
+        if len(run.holdings):
+            sec.table(run.holdings, "What is held today, with dates")
+        sec.assume(
+            "Reservations keep their fixed rate for the whole term; savings-plan style commitments keep their "
+            "discount on whatever on-demand becomes; on-demand and spot prices move by each family's "
+            "on_demand_price_change_per_year / spot_price_change_per_year from one plan year to the next.",
+            "A purchase's saving in a year is the plan's cost that year without it minus with it.",
+            *term.notes)
 
     # 2. Forecast -------------------------------------------------------------------------------------
     sec = rep.section("Demand forecast")
@@ -296,7 +331,7 @@ def write_plan(run: PlanRun, out_dir: str | Path) -> Path:
     with atomic_dir(out) as tmp:
         for name, df in plan_tables(run).items():
             write_frame(df, tmp / "tables" / f"{name}.csv")
-        atomic_write(tmp / "plan.json", run.recommended.to_json())
+        atomic_write(tmp / "plan.json", json.dumps(run.plan_document(), indent=2, allow_nan=False))
         atomic_write(tmp / "scenario.json", json.dumps(effective_dict(run.scenario), indent=2))
         atomic_write(tmp / "key_figures.json", json.dumps(_jsonable(run.key_figures()), indent=2))
         atomic_write(tmp / "report.html", report.render())

@@ -45,6 +45,7 @@ from optimizer.recommend import (
     efficient_frontier,
     laddered_plan,
     optimize_capacity,
+    recommend_capacity,
     solver_config,
 )
 from optimizer.reduce import bin_hours
@@ -60,6 +61,7 @@ from optimizer.schedule import (
 )
 from optimizer.schedule_inputs import ScheduleInputs, schedule_inputs
 from optimizer.solvers import SolveResult, available_solvers, solve
+from optimizer.term import TermCosting, purchase_calendar, renewal_comparison, term_costing
 
 __all__ = [
     "CapacityInputs",
@@ -74,6 +76,7 @@ __all__ = [
     "ScheduleResult",
     "SolveResult",
     "SolverConfig",
+    "TermCosting",
     "arrival_schedule",
     "available_solvers",
     "bin_hours",
@@ -105,6 +108,9 @@ __all__ = [
     "plot_cost_curve",
     "plot_frontier",
     "plot_pareto",
+    "purchase_calendar",
+    "recommend_capacity",
+    "renewal_comparison",
     "scale_plan",
     "schedule_inputs",
     "schedule_pareto",
@@ -112,5 +118,6 @@ __all__ = [
     "solve",
     "solver_config",
     "spot_overhead",
+    "term_costing",
     "trailing_history_plan",
 ]

@@ -172,7 +172,9 @@ def perfect_hindsight(
         ``sample_id, hindsight_usd, hindsight_model_usd`` (the solve's own objective over the horizon).
     """
     mapper = mapper or SerialMapper()
-    settings = with_settings(None, max_bins=max_bins, use_policies=False, risk_weight=0.0, per_path=False)
+    # fractional reservations: the LP optimum per path is a true lower bound on any plan, whole instances or not
+    settings = with_settings(None, max_bins=max_bins, use_policies=False, risk_weight=0.0, per_path=False,
+                             whole_instances=False)
     items = [(inputs.with_demand(inputs.demand[:, s: s + 1, :], inputs.sample_ids[s: s + 1]), settings,
               solver or SolverConfig(), int(inputs.sample_ids[s])) for s in range(inputs.n_paths)]
     out = mapper.map(_hindsight_item, items, desc="perfect hindsight")

@@ -64,7 +64,12 @@ class CapacitySettings:
     risk_weight, alpha
         Override ``policies.risk.weight`` / ``alpha`` (the efficient frontier sweeps the weight).
     reserved_step_gpus
-        Buy reservations in whole steps of this many GPUs (e.g. 8 per instance): a MILP. None = continuous.
+        Buy reservations in whole steps of this many GPUs for every family: a MILP. None = see
+        ``whole_instances``.
+    whole_instances
+        Buy reservations in whole instances of each family whose GPUs per instance are known
+        (:attr:`CapacityInputs.gpus_per_instance`, e.g. 8 for p4d.24xlarge): a MILP.  False = fractional GPUs
+        (the LP relaxation, whose optimum bounds the MILP's from below).
     """
 
     max_bins: int | None = DEFAULT_MAX_BINS
@@ -74,6 +79,7 @@ class CapacitySettings:
     risk_weight: float | None = None
     alpha: float | None = None
     reserved_step_gpus: float | None = None
+    whole_instances: bool = True
 
 
 @dataclass(eq=False)
@@ -94,6 +100,12 @@ class CapacityModel:
     risk_weight: float = 0.0
     alpha: float = 0.95
     constraint_groups: dict[str, list[str]] = field(default_factory=dict)
+    step_gpus: dict[int, float] = field(default_factory=dict)
+
+    @property
+    def is_mip(self) -> bool:
+        """True when some reservation is bought in whole steps (instances)."""
+        return bool(self.step_gpus)
 
     @property
     def n_variables(self) -> int:
@@ -221,11 +233,15 @@ def build_capacity(inputs: CapacityInputs, settings: CapacitySettings | None = N
 
     # -- first stage ----------------------------------------------------------------------------
     for o, off in enumerate(inputs.reserved):
+        step = (float(st.reserved_step_gpus) if st.reserved_step_gpus
+                else inputs.instance_size(off.family_index) if st.whole_instances else None)
+        if step:
+            model.step_gpus[o] = step
         for p in range(len(starts)):
             vname = f"{off.key}_p{p}"
-            if st.reserved_step_gpus:
-                n = prob.add_variable(f"{vname}_steps", lowBound=0, cat=pulp.LpInteger)
-                model.reserve[(o, p)] = _lin([(n, float(st.reserved_step_gpus))])
+            if step:
+                n = prob.add_variable(f"{vname}_instances", lowBound=0, cat=pulp.LpInteger)
+                model.reserve[(o, p)] = _lin([(n, step)])
             else:
                 model.reserve[(o, p)] = _lin([(prob.add_variable(vname, lowBound=0), 1.0)])
     for k, term in enumerate(inputs.terms):
@@ -355,10 +371,11 @@ def build_capacity(inputs: CapacityInputs, settings: CapacitySettings | None = N
             gpu_eq = pulp.lpSum(rcap[(f, q)] for f in range(f_n)) + pulp.lpSum(
                 ccap[(k, q)] * (1.0 / mean_rate[k]) for k in range(len(inputs.terms)) if mean_rate[k] > 0)
             mean_q = float(tot[:, a:b].mean())
-            nm = f"max_commitment_share_p{q}"
-            prob.addConstraint(pulp.LpConstraint(gpu_eq, pulp.LpConstraintLE,
-                                                 rhs=float(pol.max_commitment_share) * mean_q), name=nm)
-            groups["share"].append(nm)
+            if pol.max_commitment_share is not None:
+                nm = f"max_commitment_share_p{q}"
+                prob.addConstraint(pulp.LpConstraint(gpu_eq, pulp.LpConstraintLE,
+                                                     rhs=float(pol.max_commitment_share) * mean_q), name=nm)
+                groups["share"].append(nm)
             if pol.min_on_demand_headroom > 0:
                 peak_q = float(tot[:, a:b].mean(axis=0).max())
                 nm = f"on_demand_headroom_p{q}"
@@ -393,6 +410,58 @@ def build_capacity(inputs: CapacityInputs, settings: CapacitySettings | None = N
             groups["coverage"].append(nm)
     model.constraint_groups = groups
     return model
+
+
+#: What each constraint group means, in a planner's words (``{value}`` = the policy's value).
+_GROUP_TEXT: dict[str, tuple[str, str]] = {
+    "budget": ("policies.budget_usd_per_year", "expected spend reaches the yearly budget"),
+    "share": ("policies.max_commitment_share", "reserved + committed GPU-equivalents reach the cap on mean demand"),
+    "headroom": ("policies.min_on_demand_headroom", "the share of peak demand kept uncommitted is at its minimum"),
+    "coverage": ("policies.coverage_target", "expected coverage is held at the target"),
+    "idle": ("policies.risk.max_expected_idle_share", "expected idle commitment is at the cap"),
+}
+
+
+def binding_constraints(model: CapacityModel, rel_tol: float = 1e-6) -> list[dict[str, Any]]:
+    """Policy constraints and on-demand quotas that hold with equality in the solved model.
+
+    Parameters
+    ----------
+    model
+        A solved :class:`CapacityModel`.
+    rel_tol
+        A constraint binds when its slack is at most ``rel_tol x (1 + |rhs|)``.
+
+    Returns
+    -------
+    list of dict
+        ``constraint`` (model name), ``policy`` (scenario key), ``what`` (in words), ``rhs`` (the limit, in
+        the constraint's unit: GPU-equivalents, USD/year or expected GPU-hours per hour).
+    """
+    out: list[dict[str, Any]] = []
+    for group, names in model.constraint_groups.items():
+        policy, what = _GROUP_TEXT[group]
+        for nm in names:
+            c = model.problem.get_constraint_by_name(nm)
+            if c is None:
+                continue
+            rhs = -float(c.constant)
+            val = c.value()
+            if val is None:
+                continue
+            if abs(float(val)) <= rel_tol * (1.0 + abs(rhs)):
+                out.append({"constraint": nm, "policy": policy, "what": what, "rhs": rhs})
+    inp = model.inputs
+    for f, fam in enumerate(inp.families):
+        q = float(inp.on_demand_quota[f])
+        if not math.isfinite(q):
+            continue
+        hits = [v for v in model.problem.variables() if v.name.startswith(f"od_{fam}_b")
+                and v.value() is not None and float(v.value()) >= q - rel_tol * (1.0 + q)]
+        if hits:
+            out.append({"constraint": f"on_demand_quota_{fam}", "policy": f"catalog.{fam}.on_demand_quota_gpus",
+                        "what": f"on-demand {fam} is at its quota in {len(hits)} representative hours", "rhs": q})
+    return out
 
 
 def extract_plan(model: CapacityModel, name: str = "recommended", notes: str = "",

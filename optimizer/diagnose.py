@@ -24,12 +24,17 @@ def _relax(pol: Policies, group: str) -> Policies:
     if group == "coverage":
         return pol.model_copy(update={"coverage_target": None})
     if group == "share":
-        return pol.model_copy(update={"max_commitment_share": 1e6})
+        return pol.model_copy(update={"max_commitment_share": None})
     if group == "headroom":
         return pol.model_copy(update={"min_on_demand_headroom": 0.0})
     if group == "idle":
         return pol.model_copy(update={"risk": pol.risk.model_copy(update={"max_expected_idle_share": None})})
     raise ValueError(group)
+
+
+def _share(pol: Policies) -> str:
+    """``max_commitment_share`` as written, or ``none``."""
+    return "none" if pol.max_commitment_share is None else f"{pol.max_commitment_share:g}"
 
 
 def _quota_gap(inputs: CapacityInputs) -> tuple[str, float, float] | None:
@@ -97,7 +102,7 @@ def diagnose_capacity(inputs: CapacityInputs, settings: CapacitySettings, solver
             best = -res.objective / dem if dem > 0 else 0.0
             return InfeasibleError(
                 f"policies.coverage_target {pol.coverage_target:.0%} is above the highest coverage the other "
-                f"policies allow ({best:.1%}, with max_commitment_share {pol.max_commitment_share:g} and "
+                f"policies allow ({best:.1%}, with max_commitment_share {_share(pol)} and "
                 f"min_on_demand_headroom {pol.min_on_demand_headroom:g})",
                 column="policies.coverage_target", fix=f"lower the target to {np.floor(best * 1000) / 1000:.1%} or "
                                                         "loosen the commitment caps",
@@ -105,10 +110,10 @@ def diagnose_capacity(inputs: CapacityInputs, settings: CapacitySettings, solver
         if group in ("share", "headroom") and quota is not None:
             fam, short, q = quota
             name = "max_commitment_share" if group == "share" else "min_on_demand_headroom"
-            val = pol.max_commitment_share if group == "share" else pol.min_on_demand_headroom
+            val = _share(pol) if group == "share" else f"{pol.min_on_demand_headroom:g}"
             return InfeasibleError(
                 f"{fam} needs up to {short:,.1f} GPUs beyond its on-demand quota of {q:,.0f} GPUs and the spot it "
-                f"may use; they must be reserved or committed, which policies.{name} = {val:g} does not allow",
+                f"may use; they must be reserved or committed, which policies.{name} = {val} does not allow",
                 column=f"policies.{name}",
                 fix=f"loosen policies.{name}, raise catalog.{fam}.on_demand_quota_gpus, or set "
                     "policies.allow_unmet_demand = true",

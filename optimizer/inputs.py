@@ -107,6 +107,14 @@ class CapacityInputs:
         On-demand quota per family, shape (F,) [GPUs]; inf when unlimited.
     policies
         The scenario's policies (budget, caps, risk, unmet-demand option).
+    gpus_per_instance
+        GPUs per instance per family, shape (F,) [GPUs]; NaN where unknown (reservations then in GPUs).
+    on_demand_change
+        Expected change of the on-demand price per family, shape (F,) [fraction/year].
+    spot_change
+        Expected change of the spot price per family, shape (F,) [fraction/year].
+    commit_discount
+        Commitment discount per term and family, shape (K, F) [fraction]; NaN where not offered.
     notes
         Assumptions made while building the inputs, for the report.
     """
@@ -126,6 +134,10 @@ class CapacityInputs:
     on_demand_quota: np.ndarray
     policies: Policies
     notes: tuple[str, ...] = field(default=())
+    gpus_per_instance: np.ndarray | None = None
+    on_demand_change: np.ndarray | None = None
+    spot_change: np.ndarray | None = None
+    commit_discount: np.ndarray | None = None
 
     # -- derived ----------------------------------------------------------------------------------
     @property
@@ -170,6 +182,13 @@ class CapacityInputs:
             raise ValueError("demand must keep the families and hours")
         sids = np.arange(demand.shape[1]) if sample_ids is None else np.asarray(sample_ids)
         return replace(self, demand=demand, sample_ids=sids)
+
+    def instance_size(self, f: int) -> float | None:
+        """GPUs per instance of family ``f`` [GPUs], or None when unknown."""
+        if self.gpus_per_instance is None:
+            return None
+        g = float(self.gpus_per_instance[f])
+        return g if math.isfinite(g) else None
 
     def with_policies(self, policies: Policies) -> CapacityInputs:
         """A copy with other policies (e.g. without the budget, for an infeasibility diagnosis)."""
@@ -378,9 +397,18 @@ def capacity_inputs(
             f"horizon is {len(ts)} h (< 1 year): commitment costs are amortised per hour, i.e. the horizon is "
             "taken as representative of the whole term"
         )
+    per_inst = [catalog[f].instance_gpus() for f in families]
+    unknown = [f for f, g in zip(families, per_inst, strict=True) if g is None and catalog[f].reserved]
+    if unknown:
+        notes.append("GPUs per instance unknown for " + ", ".join(unknown) + " (no instance_type in the bundled "
+                     "catalog and no gpus_per_instance): their reservations are recommended in GPUs")
     return CapacityInputs(
         families=tuple(families), timestamps=ts, sample_ids=np.asarray(samples), demand=demand, on_demand=od,
         reserved=reserved, terms=terms, commit_rate=commit_rate, spot_price=price, spot_overhead=overhead,
         spot_available=avail, preemptible_share=float(scenario.demand.preemptible_share), on_demand_quota=quota,
         policies=scenario.policies, notes=tuple(notes),
+        gpus_per_instance=np.array([np.nan if g is None else float(g) for g in per_inst]),
+        on_demand_change=np.array([catalog[f].on_demand_price_change_per_year for f in families], dtype=float),
+        spot_change=np.array([catalog[f].spot_price_change_per_year for f in families], dtype=float),
+        commit_discount=1.0 - commit_rate / od[None, :],
     )

@@ -21,7 +21,13 @@ import pulp
 
 from optimizer.analytics import commitment_gpu_equivalents, cvar
 from optimizer.baselines import SolverConfig, perfect_hindsight, solve_plan, trailing_history_plan
-from optimizer.capacity import CapacitySettings, build_capacity, extract_plan, with_settings
+from optimizer.capacity import (
+    CapacitySettings,
+    binding_constraints,
+    build_capacity,
+    extract_plan,
+    with_settings,
+)
 from optimizer.diagnose import diagnose_capacity
 from optimizer.evaluate import Evaluation, evaluate, evaluation_frame
 from optimizer.inputs import CapacityInputs, capacity_inputs
@@ -71,6 +77,16 @@ class CapacityResult:
         CVaR level used in the summaries [fraction].
     notes
         Assumptions and events, for the report.
+    lp_bound_usd
+        Optimum of the LP relaxation (fractional reservations) over the horizon [USD, model objective];
+        NaN when the model has no whole-instance decisions.
+    objective_usd
+        The solved model's objective over the horizon [USD] (expected cost, plus the CVaR term if weighted).
+    binding
+        Constraints that hold with equality in the solution (:func:`optimizer.capacity.binding_constraints`).
+    laddered, buy_at_start_usd, laddered_usd
+        Set by :func:`recommend_capacity`: whether the laddered plan was chosen, and the expected cost of
+        buying everything at the start and of the laddered plan [USD over the horizon].
     """
 
     plan: CapacityPlan
@@ -86,6 +102,19 @@ class CapacityResult:
     n_bins: int = 0
     alpha: float = 0.95
     notes: list[str] = field(default_factory=list)
+    lp_bound_usd: float = math.nan
+    objective_usd: float = math.nan
+    binding: list[dict[str, Any]] = field(default_factory=list)
+    laddered: bool = False
+    buy_at_start_usd: float = math.nan
+    laddered_usd: float = math.nan
+
+    @property
+    def integrality_gap_pct(self) -> float:
+        """Gap of the whole-instance plan to the LP relaxation's bound, ``100 (MILP - LP) / |LP|`` [%]."""
+        if not (math.isfinite(self.lp_bound_usd) and math.isfinite(self.objective_usd)) or self.lp_bound_usd == 0:
+            return math.nan
+        return 100.0 * (self.objective_usd - self.lp_bound_usd) / abs(self.lp_bound_usd)
 
     # -- tables -----------------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
@@ -124,6 +153,11 @@ class CapacityResult:
             if tot.mean() > 0 and math.isfinite(self.model_expected_usd) else math.nan,
             "representative_hours": self.n_bins, "path_hours": self.inputs.n_paths * h,
             "variables": self.n_variables, "constraints": self.n_constraints,
+            "objective_usd": self.objective_usd, "lp_bound_usd": self.lp_bound_usd,
+            "integrality_gap_pct": self.integrality_gap_pct,
+            "whole_instances": bool(math.isfinite(self.lp_bound_usd)),
+            "binding_constraints": [b["constraint"] for b in self.binding],
+            "laddered": self.laddered, "buy_at_start_usd": self.buy_at_start_usd, "laddered_usd": self.laddered_usd,
         }
         for name, costs in self.baselines.items():
             key = name.replace("-", "_")
@@ -140,7 +174,7 @@ class CapacityResult:
         if df.empty:
             return df
         be = break_even_table_inputs(inp)
-        dem = float(ev.demand_gh.sum(axis=0).mean())
+        dem_f = ev.demand_gh.mean(axis=1)  # (F,) expected demand GPU-hours per family
         ts0 = inp.timestamps[0]
         rows = []
         for r in df.to_dict("records"):
@@ -150,19 +184,27 @@ class CapacityResult:
                 util = ev.reserved_gh[f] / cap_gh if cap_gh > 0 else np.zeros(inp.n_paths)
                 held = min(r["term_years"] * HOURS_PER_YEAR, inp.n_hours - r["start_hour"])
                 share = r["quantity"] * held / cap_gh if cap_gh > 0 else 0.0
-                cover = float((ev.reserved_gh[f] * share).mean()) / dem if dem > 0 and f >= 0 else 0.0
+                # coverage of THIS family's demand (a reservation serves only its own family)
+                dem = float(dem_f[f]) if f >= 0 else 0.0
+                cover = float((ev.reserved_gh[f] * share).mean()) / dem if dem > 0 else 0.0
                 usd_h = r["quantity"] * r["usd_per_gpu_hour"]
                 b = float(r["usd_per_gpu_hour"] / inp.on_demand[f]) if f >= 0 else math.nan
+                size = inp.instance_size(f) if f >= 0 else None
             else:
                 k = inp.terms.index(int(r["term_years"]))
                 capu = float(ev.committed_capacity_usd[k])
                 util = ev.committed_used_usd[k] / capu if capu > 0 else np.zeros(inp.n_paths)
+                # coverage of the demand of the families this term covers
+                dem = float(dem_f[np.isfinite(inp.commit_rate[k])].sum())
                 cover = float(ev.committed_term_gh[k].mean()) / dem if dem > 0 else 0.0
+                size = None
                 usd_h = r["quantity"]
                 row = (be["product"] == "committed") & (be["term_years"] == r["term_years"])
                 b = float(be.loc[row, "break_even_utilization"].iloc[0])
             expiry = ts0 + pd.Timedelta(hours=int(r["start_hour"] + r["term_years"] * HOURS_PER_YEAR))
-            rows.append({**r, "starts": ts0 + pd.Timedelta(hours=int(r["start_hour"])), "expires": expiry,
+            inst = r["quantity"] / size if size else math.nan
+            rows.append({**r, "gpus_per_instance": size if size else math.nan, "instances": inst,
+                         "starts": ts0 + pd.Timedelta(hours=int(r["start_hour"])), "expires": expiry,
                          "usd_per_hour": usd_h, "break_even_utilization": b,
                          "expected_utilization": float(np.mean(util)), "utilization_p05": float(np.quantile(util, 0.05)),
                          "coverage_share": cover})
@@ -243,6 +285,17 @@ def _solve_checked(inputs: CapacityInputs, settings: CapacitySettings, cfg: Solv
     return plan, res, build_s, model_usd, model
 
 
+def lp_relaxation_bound(inputs: CapacityInputs, settings: CapacitySettings, cfg: SolverConfig) -> float:
+    """Optimum of the capacity model with fractional reservations (the LP relaxation) [USD over the horizon].
+
+    A lower bound on the whole-instance MILP's objective: every whole-instance plan is feasible in it.
+    """
+    model = build_capacity(inputs, with_settings(settings, whole_instances=False, reserved_step_gpus=None),
+                           name="lp_relaxation")
+    res = solve(model.problem, solver=cfg.name, time_limit_s=cfg.time_limit_s, mip_gap=cfg.mip_gap)
+    return float(res.objective) * inputs.n_hours if res.ok else math.nan
+
+
 def optimize_capacity(
     paths: pd.DataFrame | CapacityInputs,
     scenario: Scenario,
@@ -299,6 +352,18 @@ def optimize_capacity(
              inputs.n_hours)
     plan, res, build_s, model_usd, model = _solve_checked(inputs, st, cfg, name)
     notes = list(inputs.notes)
+    objective_usd = float(res.objective) * inputs.n_hours
+    lp_bound = lp_relaxation_bound(inputs, st, cfg) if model.is_mip else math.nan
+    binding = binding_constraints(model)
+    if model.is_mip:
+        by_family = {inputs.reserved[o].family: g for o, g in sorted(model.step_gpus.items())}
+        sizes = ", ".join(f"{f} {g:g}" for f, g in by_family.items())
+        notes.append(f"reservations in whole instances (GPUs per instance: {sizes}); the LP relaxation "
+                     f"(fractional GPUs) bounds the objective at {lp_bound:,.0f} USD against "
+                     f"{objective_usd:,.0f} USD for whole instances "
+                     f"(gap {100 * (objective_usd - lp_bound) / abs(lp_bound) if lp_bound else math.nan:.3f} %)")
+    for b in binding:
+        notes.append(f"binding: {b['policy']} ({b['what']}; limit {b['rhs']:,.4g})")
     ev = evaluate(plan, inputs)
     od_ev = evaluate(all_on_demand(), inputs)
     pol = inputs.policies
@@ -328,12 +393,75 @@ def optimize_capacity(
                         notes=f"optimised on {inputs.n_paths} sample paths x {inputs.n_hours} h "
                               f"({model.n_bins} representative hours), solver {res.solver} ({res.termination})",
                         meta={**plan.meta, "expected_cost_usd": float(ev.total_usd.mean()),
-                              "all_on_demand_usd": float(od_ev.total_usd.mean())})
+                              "all_on_demand_usd": float(od_ev.total_usd.mean()),
+                              "objective_usd": objective_usd,
+                              "lp_bound_usd": lp_bound if math.isfinite(lp_bound) else None,
+                              "integrality_gap_pct": (100.0 * (objective_usd - lp_bound) / abs(lp_bound)
+                                                      if math.isfinite(lp_bound) and lp_bound else None),
+                              "binding_constraints": binding})
     return CapacityResult(
         plan=plan, solve=res, inputs=inputs, evaluation=ev, baselines=baselines, baseline_plans=bplans,
         model_expected_usd=model_usd, build_s=build_s, n_variables=model.n_variables,
         n_constraints=model.n_constraints, n_bins=model.n_bins, alpha=alpha, notes=notes,
+        lp_bound_usd=lp_bound, objective_usd=objective_usd, binding=binding,
     )
+
+
+def recommend_capacity(
+    paths: pd.DataFrame | CapacityInputs,
+    scenario: Scenario,
+    history: pd.DataFrame | None = None,
+    spot: pd.DataFrame | None = None,
+    settings: CapacitySettings | None = None,
+    solver: str | None = None,
+    hindsight: bool = True,
+    mapper: Mapper | None = None,
+    progress: bool = False,
+    ladder_period_hours: int | None = None,
+) -> CapacityResult:
+    """The recommendation: buy everything at the start, or a laddered plan when that is cheaper.
+
+    Runs :func:`optimize_capacity` once with purchases at hour 0 only and, when ``ladder_period_hours`` is
+    set and the horizon holds at least two periods, once more with purchases allowed at every period start
+    (a purchase calendar).  The laddered plan is the recommendation when its expected cost, evaluated
+    exactly on every hour of every path, is lower; the other figure is kept in the notes.  Both
+    ``gpuplan plan`` and ``gpuplan optimize capacity`` call this, so they recommend the same purchases.
+
+    Parameters
+    ----------
+    paths, scenario, history, spot, settings, solver, hindsight, mapper, progress
+        As for :func:`optimize_capacity`.
+    ladder_period_hours
+        Period between purchase dates [h] (2,190 = quarterly); None = buy at the start only.
+
+    Returns
+    -------
+    CapacityResult
+        ``laddered`` tells which plan was chosen; ``buy_at_start_usd`` / ``laddered_usd`` the two expected
+        costs [USD over the horizon].
+    """
+    inputs = paths if isinstance(paths, CapacityInputs) else capacity_inputs(paths, scenario, spot=spot)
+    one = optimize_capacity(inputs, scenario, history=history, settings=settings, solver=solver,
+                            hindsight=hindsight, mapper=mapper, progress=progress)
+    one.buy_at_start_usd = float(one.evaluation.total_usd.mean())
+    if ladder_period_hours is None or inputs.n_hours < 2 * int(ladder_period_hours):
+        return one
+    st = with_settings(settings, period_hours=int(ladder_period_hours))
+    lad = optimize_capacity(inputs, scenario, history=history, settings=st, solver=solver, hindsight=False,
+                            mapper=mapper, progress=progress)
+    lad_usd = float(lad.evaluation.total_usd.mean())
+    one.laddered_usd = lad_usd
+    if lad_usd >= one.buy_at_start_usd * (1.0 - 1e-6):
+        one.notes.append(f"laddered plan (purchases every {ladder_period_hours:,} h) costs {lad_usd:,.0f} USD, "
+                         f"not less than buying at the start ({one.buy_at_start_usd:,.0f} USD): buy at the start")
+        return one
+    lad.buy_at_start_usd, lad.laddered_usd, lad.laddered = one.buy_at_start_usd, lad_usd, True
+    if "perfect-hindsight" in one.baselines:  # the lower bound per path, with the laddered plan as a candidate
+        lad.baselines["perfect-hindsight"] = np.minimum(one.baselines["perfect-hindsight"], lad.evaluation.total_usd)
+    lad.notes.append(f"recommendation is the laddered plan (purchases every {ladder_period_hours:,} h): expected "
+                     f"cost {lad_usd:,.0f} USD against {one.buy_at_start_usd:,.0f} USD buying everything at the "
+                     "start")
+    return lad
 
 
 def _frontier_item(item: tuple[CapacityInputs, CapacitySettings, SolverConfig, float, float]) -> dict[str, Any]:

@@ -112,19 +112,108 @@ def all_on_demand() -> CapacityPlan:
     return CapacityPlan(name="all-on-demand", notes="No reservations, no commitments.")
 
 
-def current_plan(scenario: Scenario) -> CapacityPlan:
-    """The scenario's ``[current]`` commitments as a plan, named ``current``; ``all-on-demand`` when it holds none."""
+def _hours(t: Any, start: pd.Timestamp) -> int:
+    """Whole hours from ``start`` to ``t`` (negative before it)."""
+    return round((pd.Timestamp(t).tz_convert("UTC") - start) / pd.Timedelta(hours=1))
+
+
+def current_plan(scenario: Scenario, start: pd.Timestamp | None = None) -> CapacityPlan:
+    """The scenario's ``[current]`` commitments as a plan, named ``current``; ``all-on-demand`` when it holds none.
+
+    Parameters
+    ----------
+    scenario
+        Holds ``[current]``.
+    start
+        The plan start (UTC).  A holding with dates is active from the plan start until its ``end`` (or
+        ``start + term``): its ``start_hour`` is ``end - term`` in hours after ``start`` (negative when it was
+        bought before), so it expires on its own date.  Holdings that expired before the plan start are left
+        out (:func:`holdings_table` lists them).  Without ``start``, or for a holding without dates, the holding
+        is taken as bought at the plan start and lasts its full term (the behaviour before dates existed).
+    """
     cur = scenario.current
-    reserved = tuple(
-        ReservedPurchase(family=h.family, term_years=h.term_years, payment=h.payment, gpus=h.gpus,
-                         usd_per_gpu_hour=h.usd_per_gpu_hour)
-        for h in cur.reserved if h.gpus > 0
-    )
-    committed = tuple(
-        CommitmentPurchase(term_years=int(term[0]), usd_per_hour=usd)
-        for term, usd in cur.committed_usd_per_hour.items() if usd > 0
-    )
+    reserved = []
+    for h in cur.reserved:
+        if h.gpus <= 0:
+            continue
+        s_h = _holding_start_hour(h.start, h.end, h.term_years, start)
+        if s_h is None:
+            continue
+        reserved.append(ReservedPurchase(family=h.family, term_years=h.term_years, payment=h.payment, gpus=h.gpus,
+                                         usd_per_gpu_hour=h.usd_per_gpu_hour, start_hour=s_h))
+    committed = []
+    for term, usd in cur.committed_usd_per_hour.items():
+        if usd <= 0:
+            continue
+        t = int(term[0])
+        s_h = _holding_start_hour(None, cur.committed_end.get(term), t, start)  # type: ignore[call-overload,unused-ignore]
+        if s_h is None:
+            continue
+        committed.append(CommitmentPurchase(term_years=t, usd_per_hour=usd, start_hour=s_h))
     if not reserved and not committed:
         return all_on_demand()
-    return CapacityPlan(name="current", reserved=reserved, committed=committed,
+    return CapacityPlan(name="current", reserved=tuple(reserved), committed=tuple(committed),
                         notes="Commitments already held ([current] of the scenario).")
+
+
+def _holding_start_hour(begin: Any, end: Any, term_years: int, start: pd.Timestamp | None) -> int | None:
+    """``start_hour`` of a holding (see :func:`current_plan`); None when it expired before ``start``."""
+    term_h = int(term_years * 8760)
+    if start is None or (begin is None and end is None):
+        return 0
+    end_h = _hours(end, start) if end is not None else _hours(begin, start) + term_h
+    if end_h <= 0:
+        return None
+    return end_h - term_h
+
+
+def holdings_table(scenario: Scenario, start: pd.Timestamp, hours: int) -> pd.DataFrame:
+    """Every ``[current]`` holding with its dates and what happens to it within the plan window.
+
+    Parameters
+    ----------
+    scenario
+        Holds ``[current]``.
+    start
+        Plan start (UTC).
+    hours
+        Plan window [h].
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``kind, family, term_years, payment, quantity, unit, start, end, dates, status, expires_hour`` where
+        ``dates`` says whether the dates were given (or derived from a bill) or assumed (bought at the plan
+        start), and ``status`` is ``expired before the plan``, ``expires in the plan window`` or ``held
+        through the plan window``.
+    """
+    cur = scenario.current
+    src = f"derived from {cur.derived_from}" if cur.derived_from else "given in [current]"
+    rows = []
+    for h in cur.reserved:
+        dated = h.start is not None or h.end is not None
+        s_h = _holding_start_hour(h.start, h.end, h.term_years, start)
+        rows.append(_holding_row("reserved", h.family, h.term_years, h.payment, h.gpus, "GPUs", s_h, start, hours,
+                                 src if dated else "assumed: bought at the plan start (no dates given)"))
+    for term, usd in cur.committed_usd_per_hour.items():
+        t = int(term[0])
+        end = cur.committed_end.get(term)  # type: ignore[call-overload,unused-ignore]
+        s_h = _holding_start_hour(None, end, t, start)
+        rows.append(_holding_row("committed", "", t, "no_upfront", usd, "USD/h", s_h, start, hours,
+                                 src if end is not None else "assumed: bought at the plan start (no dates given)"))
+    cols = ["kind", "family", "term_years", "payment", "quantity", "unit", "start", "end", "dates", "status",
+            "expires_hour"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _holding_row(kind: str, family: str, term: int, payment: str, qty: float, unit: str, s_h: int | None,
+                 start: pd.Timestamp, hours: int, dates: str) -> dict[str, Any]:
+    if s_h is None:
+        return {"kind": kind, "family": family, "term_years": term, "payment": payment, "quantity": qty,
+                "unit": unit, "start": None, "end": None, "dates": dates, "status": "expired before the plan",
+                "expires_hour": None}
+    end_h = s_h + term * 8760
+    return {"kind": kind, "family": family, "term_years": term, "payment": payment, "quantity": qty, "unit": unit,
+            "start": start + pd.Timedelta(hours=s_h), "end": start + pd.Timedelta(hours=end_h), "dates": dates,
+            "status": "expires in the plan window" if end_h <= hours else "held through the plan window",
+            "expires_hour": end_h}

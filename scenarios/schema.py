@@ -106,6 +106,27 @@ class GpuFamily(_Model):
     on_demand_quota_gpus: NonNeg | None = Field(None, description="On-demand quota [GPUs]; none means unlimited.")
     provisioning_delay_hours: NonNeg = Field(0.0, description="Delay before on-demand capacity is usable [h].")
     instance_type: str | None = Field(None, description="Instance type the prices come from, for traceability.")
+    gpus_per_instance: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="GPUs in one instance [GPUs]; default: from instance_type in the bundled AWS catalog "
+                          "(p4d.24xlarge = 8). Reservations are recommended in whole instances when known.")
+    on_demand_price_change_per_year: Annotated[float, Field(gt=-1.0)] = Field(
+        0.0, description="Expected change of the on-demand price per year [fraction/year], e.g. -0.15. "
+                         "Reservations keep their fixed rate; savings-plan style commitments keep their discount "
+                         "on whatever on-demand becomes.")
+    spot_price_change_per_year: Annotated[float, Field(gt=-1.0)] = Field(
+        0.0, description="Expected change of the spot price per year [fraction/year], e.g. -0.15.")
+
+    def instance_gpus(self) -> int | None:
+        """GPUs per instance [GPUs]: ``gpus_per_instance``, else the bundled catalog's count for
+        ``instance_type``, else None (unknown: reservations are then recommended in GPUs)."""
+        if self.gpus_per_instance is not None:
+            return int(self.gpus_per_instance)
+        if self.instance_type is None:
+            return None
+        from scenarios.catalog import instance_gpus
+
+        hit = instance_gpus(self.instance_type)
+        return None if hit is None else round(hit[1])
 
 
 class Step(_Model):
@@ -232,8 +253,10 @@ class Policies(_Model):
     """Budget, limits and policies."""
 
     budget_usd_per_year: Pos | None = Field(None, description="Cap on expected yearly cost [USD/year].")
-    max_commitment_share: Share = Field(
-        1.0, description="Cap on committed + reserved capacity as a share of mean forecast demand [fraction]."
+    max_commitment_share: NonNeg | None = Field(
+        None, description="Cap on committed + reserved capacity as a share of mean forecast demand [fraction]; "
+                          "may exceed 1 (commit above the mean, as the newsvendor quantile of bursty demand "
+                          "can); none means no cap."
     )
     min_on_demand_headroom: Share = Field(
         0.0, description="Share of peak forecast demand left uncommitted for flexibility [fraction]."
@@ -286,6 +309,24 @@ class ReservedHolding(_Model):
     payment: Payment = "no_upfront"
     gpus: NonNeg = Field(description="GPUs reserved [GPUs].")
     usd_per_gpu_hour: Pos = Field(description="Effective hourly rate [USD/GPU-hour].")
+    start: datetime | None = Field(
+        None, description="When the reservation started (ISO 8601 with offset); none = the plan start (it then "
+                          "lasts its full term from the plan start).")
+    end: datetime | None = Field(
+        None, description="When it expires (ISO 8601 with offset); none = start + term.")
+
+    @field_validator("start", "end")
+    @classmethod
+    def _aware(cls, v: datetime | None) -> datetime | None:
+        if v is not None and v.tzinfo is None:
+            raise ValueError("must carry a UTC offset, e.g. 2026-01-01T00:00:00Z")
+        return v
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ReservedHolding:
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
 
 
 class CurrentCommitments(_Model):
@@ -295,6 +336,19 @@ class CurrentCommitments(_Model):
     committed_usd_per_hour: dict[Literal["1y", "3y"], NonNeg] = Field(
         default_factory=dict, description="Savings-plan style commitment held per term [USD/h]."
     )
+    committed_end: dict[Literal["1y", "3y"], datetime] = Field(
+        default_factory=dict, description="When each held commitment expires (ISO 8601 with offset); a term "
+                                          "without one lasts its full term from the plan start.")
+    derived_from: str | None = Field(
+        None, description="Where the holdings were read from (set by `gpuplan scenario holdings`), for the report.")
+
+    @field_validator("committed_end")
+    @classmethod
+    def _aware_ends(cls, v: dict[str, datetime]) -> dict[str, datetime]:
+        for t, d in v.items():
+            if d.tzinfo is None:
+                raise ValueError(f"{t}: must carry a UTC offset, e.g. 2026-01-01T00:00:00Z")
+        return v
 
 
 class Scenario(_Model):
@@ -312,7 +366,7 @@ class Scenario(_Model):
     policies: Policies = Field(default_factory=Policies)  # type: ignore[arg-type]
     solver: Solver = Field(default_factory=Solver)  # type: ignore[arg-type]
     simulation: Simulation = Field(default_factory=Simulation)  # type: ignore[arg-type]
-    current: CurrentCommitments = Field(default_factory=CurrentCommitments)
+    current: CurrentCommitments = Field(default_factory=CurrentCommitments)  # type: ignore[arg-type]
 
     _source_dir: str | None = PrivateAttr(default=None)
     _source_file: str | None = PrivateAttr(default=None)

@@ -318,6 +318,9 @@ def account(inputs: SimulationInputs, load: FluidLoad, rec: JobRecords, *, detai
         "committed_usd": total_com,
         "committed_used_usd": float(cov_usd.sum()),
         "committed_unused_usd": unused_total,
+        # one definition of idle commitment cost (the showback allocates exactly this): each family's idle
+        # reserved GPU-hours at that family's own reserved rate, plus unused committed spend
+        "idle_commitment_usd": float(cost_res_idle.sum()) + unused_total,
         "committed_utilization": float(cov_usd.sum()) / total_com if total_com > 0 else np.nan,
         "commitment_utilization": ((float(cost_res_used.sum()) + float(cov_usd.sum())) / (total_res + total_com)
                                    if total_res + total_com > 0 else np.nan),

@@ -411,7 +411,10 @@ def build_inputs(
         Bad or inconsistent input, with the table, row or column and the fix.
     """
     notes: list[str] = []
-    plan = plan if plan is not None else current_plan(scenario)
+    if plan is None:  # holdings with dates expire on their own dates from a known, tz-aware start
+        t_start = pd.Timestamp(start) if start is not None else None
+        aware = t_start is not None and t_start.tzinfo is not None
+        plan = current_plan(scenario, t_start.tz_convert("UTC") if aware and t_start is not None else None)
     fams = scenario.families
     default_family = scenario.workload.family or fams[0]
     jdf = check_jobs(jobs, fams, default_family) if jobs is not None else None

@@ -145,7 +145,7 @@ def _capacity(args: argparse.Namespace) -> int:
     from optimizer.capacity import CapacitySettings
     from optimizer.inputs import capacity_inputs
     from optimizer.plots import plot_cost_curve, plot_frontier
-    from optimizer.recommend import efficient_frontier, laddered_plan, optimize_capacity, solver_config
+    from optimizer.recommend import efficient_frontier, laddered_plan, recommend_capacity, solver_config
 
     sc = load_scenario(args.scenario)
     progress = not getattr(args, "quiet", False)
@@ -161,14 +161,19 @@ def _capacity(args: argparse.Namespace) -> int:
             log.info("forecasting the scenario's history for sample paths")
             paths = scenario_paths(sc, mapper=mapper, progress=progress)
             source = "forecast of the scenario's history"
-        inputs = capacity_inputs(paths, sc, file=args.forecast, spot=_spot_files(sc, paths))
+        # the same hourly spot prices as `gpuplan plan` (scenarios.signals.load_spot), so both recommend alike
+        inputs = capacity_inputs(paths, sc, file=args.forecast, spot=_spot_table(sc, paths))
         history = None if args.no_history else _history(sc)
         max_bins = None if args.max_bins == 0 else (args.max_bins or CapacitySettings().max_bins)
         settings = CapacitySettings(max_bins=max_bins)
         log.info("optimising %d families x %d paths x %d hours", len(inputs.families), inputs.n_paths,
                  inputs.n_hours)
-        res = optimize_capacity(inputs, sc, history=history, settings=settings, solver=args.solver,
-                                hindsight=not args.no_hindsight, mapper=mapper, progress=progress)
+        # the same rule as `gpuplan plan`: the laddered plan is the recommendation when it is cheaper
+        from gpuplan.pipeline import ladder_period
+
+        res = recommend_capacity(inputs, sc, history=history, settings=settings, solver=args.solver,
+                                 hindsight=not args.no_hindsight, mapper=mapper, progress=progress,
+                                 ladder_period_hours=ladder_period(sc, inputs.n_hours))
         cfg = solver_config(sc, args.solver)
         curve = cost_curve(res.plan, inputs, alpha=res.alpha)
         extra: dict[str, pd.DataFrame] = {}
@@ -226,12 +231,17 @@ def _capacity_text(res: Any, s: dict[str, Any], ladder: Any) -> str:
         lines.append("  buy nothing: all on-demand (and spot) is cheapest")
     for r in pur.to_dict("records"):
         if r["kind"] == "reserved":
-            what = f"reserve {r['quantity']:,.1f} {r['family']} GPUs, {r['term_years']}y {r['payment']}"
+            inst = r.get("instances", math.nan)
+            count = (f"{inst:,.0f} instances = {r['quantity']:,.0f} {r['family']} GPUs" if math.isfinite(inst)
+                     else f"{r['quantity']:,.1f} {r['family']} GPUs")
+            what = f"reserve {count}, {r['term_years']}y {r['payment']}"
+            whose = f"{r['family']} demand"
         else:
             what = f"commit {r['quantity']:,.2f} USD/h, {r['term_years']}y savings plan"
+            whose = "the demand it covers"
         when = "" if r["start_hour"] == 0 else f" from hour {r['start_hour']}"
         lines.append(f"  {what}{when}: expected utilization {r['expected_utilization']:.0%} "
-                     f"(break-even {r['break_even_utilization']:.0%}), covers {r['coverage_share']:.0%} of demand")
+                     f"(break-even {r['break_even_utilization']:.0%}), covers {r['coverage_share']:.0%} of {whose}")
     lines.append(f"  expected cost {_fmt_usd(s['expected_cost_usd'])} over the horizon "
                  f"(5-95 %: {_fmt_usd(s['p05_usd'])} - {_fmt_usd(s['p95_usd'])}; CVaR {s['cvar_alpha']:.0%} "
                  f"{_fmt_usd(s['cvar_usd'])})")
@@ -240,6 +250,11 @@ def _capacity_text(res: Any, s: dict[str, Any], ladder: Any) -> str:
     for key, label in (("trailing_30d_usd", "trailing-30-day rule"), ("perfect_hindsight_usd", "perfect hindsight")):
         if key in s:
             lines.append(f"  {label}: {_fmt_usd(s[key])}")
+    if s.get("whole_instances"):
+        lines.append(f"  whole instances: objective {_fmt_usd(s['objective_usd'])} vs LP relaxation bound "
+                     f"{_fmt_usd(s['lp_bound_usd'])} (gap {s['integrality_gap_pct']:.3f} %)")
+    binding = s.get("binding_constraints") or []
+    lines.append("  binding constraints: " + (", ".join(binding) if binding else "none"))
     if s["unmet_gpu_hours"] > 0:
         lines.append(f"  UNMET demand: {s['unmet_gpu_hours']:,.0f} GPU-hours (penalised)")
     if ladder is not None:
@@ -335,14 +350,10 @@ def _schedule(args: argparse.Namespace) -> int:
     return 0
 
 
-def _spot_files(sc: Scenario, paths: pd.DataFrame) -> pd.DataFrame | None:
-    """Spot prices of the offers priced from a ``price_file``, over the paths' hours (the optimizer reads no
-    file itself); None when no offer has one (each offer's level then applies to every hour)."""
-    fams = [f for f, g in sc.catalog.items() if g.spot is not None and g.spot.price_file is not None]
-    if not fams:
-        return None
+def _spot_table(sc: Scenario, paths: pd.DataFrame) -> pd.DataFrame:
+    """Hourly spot prices and availability over the paths' hours, exactly as ``gpuplan plan`` loads them
+    (:func:`scenarios.signals.load_spot`; the optimizer reads no file itself)."""
     from scenarios.signals import load_spot
 
     ts = pd.DatetimeIndex(paths["timestamp"])
-    spot = load_spot(sc, ts.min(), int((ts.max() - ts.min()) / pd.Timedelta(hours=1)) + 1)
-    return spot[spot["family"].astype(str).isin(fams)].reset_index(drop=True)
+    return load_spot(sc, ts.min(), int((ts.max() - ts.min()) / pd.Timedelta(hours=1)) + 1)

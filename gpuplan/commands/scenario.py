@@ -1,4 +1,4 @@
-"""``gpuplan scenario validate|show|schema``."""
+"""``gpuplan scenario validate|show|schema|holdings``."""
 
 from __future__ import annotations
 
@@ -28,6 +28,16 @@ def register(sub: argparse._SubParsersAction) -> None:
                       description="Print the JSON Schema of the scenario format (for editor completion "
                                   "and validation, e.g. with taplo or VS Code Even Better TOML).")
     j.set_defaults(func=_schema)
+    h = ss.add_parser("holdings", help="derive the [current] holdings from a FOCUS or CUR bill",
+                      description="Read the reservation and savings-plan rows of a FOCUS or AWS CUR bill and "
+                                  "print a [current] section to paste into a scenario, with what was derived "
+                                  "and what was assumed (see scenarios.readers.holdings).")
+    h.add_argument("bill", help="FOCUS or CUR export (CSV or Parquet)")
+    h.add_argument("--format", choices=["focus", "cur"], default="focus", help="bill format (default focus)")
+    h.add_argument("--tz", default=None, help="time zone of naive times")
+    h.add_argument("--term", type=int, choices=[1, 3], default=1,
+                   help="term assumed when the bill does not state it [years] (default 1)")
+    h.set_defaults(func=_holdings)
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -44,4 +54,31 @@ def _show(args: argparse.Namespace) -> int:
 
 def _schema(args: argparse.Namespace) -> int:
     print(json.dumps(json_schema(), indent=2))
+    return 0
+
+
+def _toml_value(v: object) -> str:
+    return json.dumps(v) if isinstance(v, str) else f"{v:.10g}" if isinstance(v, float) else str(v)
+
+
+def _holdings(args: argparse.Namespace) -> int:
+    from scenarios.readers.holdings import derive_holdings
+    from scenarios.schema import CurrentCommitments
+
+    res = derive_holdings(args.bill, args.format, tz=args.tz, default_term_years=args.term)
+    cur = CurrentCommitments(**res.current)  # checks what is printed is a valid [current] section
+    for n in res.notes:
+        print(f"# {n}")
+    lines = ["[current]", f"derived_from = {_toml_value(cur.derived_from)}"]
+    if cur.committed_usd_per_hour:
+        lines.append("committed_usd_per_hour = { " + ", ".join(
+            f"{t} = {v:.6g}" for t, v in cur.committed_usd_per_hour.items()) + " }")
+    if cur.committed_end:
+        lines.append("committed_end = { " + ", ".join(
+            f"{t} = {json.dumps(d.isoformat())}" for t, d in cur.committed_end.items()) + " }")
+    for r in res.current["reserved"]:
+        lines.append("")
+        lines.append("[[current.reserved]]")
+        lines += [f"{k} = {_toml_value(v)}" for k, v in r.items()]
+    print("\n".join(lines))
     return 0

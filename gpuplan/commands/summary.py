@@ -263,7 +263,8 @@ def settings_text(sc: Scenario) -> str:
                     f"{rs.price_mean_usd_per_mwh:g} USD/MWh, seed {rs.seed}")
         lines.append(f"signals {name}: {src}")
     budget = f"{p.budget_usd_per_year:,.0f} USD/year" if p.budget_usd_per_year else "none"
-    lines.append(f"policies: budget {budget}; commitment cap {p.max_commitment_share:.0%} of mean demand; "
+    lines.append(f"policies: budget {budget}; commitment cap "
+                 f"{'none' if p.max_commitment_share is None else f'{p.max_commitment_share:.0%} of mean demand'}; "
                  f"on-demand headroom {p.min_on_demand_headroom:.0%}; carbon price "
                  f"{p.carbon_price_usd_per_tonne:g} USD/t; risk {r.measure}"
                  f"{f' (alpha {r.alpha:g}, weight {r.weight:g})' if r.measure != 'none' else ''}; "

@@ -138,3 +138,21 @@ def test_fluid_demand_is_placed_in_order_by_hand() -> None:
     assert kq["cost_on_demand_usd"] == 0.0
     t = res.teams.set_index("team")
     assert t.loc["(demand)", "showback_usd"] == pytest.approx(56, abs=EXACT)
+
+
+def test_idle_commitment_cost_prices_each_familys_idle_gpus_at_its_own_rate() -> None:
+    # a: 10 reserved at 1 USD, demand 4 -> 6 idle GPU-hours/h x 1 = 6 USD/h
+    # b: 10 reserved at 3 USD, demand 9 -> 1 idle GPU-hour/h x 3 = 3 USD/h; total 9 USD/h over 5 h = 45 USD
+    # (a mean reserved rate would give 7 idle GPU-hours x 2 USD = 14 USD/h: the old, wrong figure)
+    from gpuplan.pipeline import _idle_cost
+
+    sc = scenario(catalog={"a": {"on_demand_usd_per_gpu_hour": 2.0}, "b": {"on_demand_usd_per_gpu_hour": 5.0}})
+    plan = CapacityPlan("two", reserved=(ReservedPurchase("a", 1, "no_upfront", 10, 1.0),
+                                         ReservedPurchase("b", 1, "no_upfront", 10, 3.0)))
+    dem = demand_frame({"a": np.full(5, 4.0), "b": np.full(5, 9.0)})
+    res = simulate(sc, plan, demand=dem, replications=1, progress=False)
+    assert float(res.kpis["idle_commitment_usd"].iloc[0]) == pytest.approx(45.0, abs=EXACT)
+    assert _idle_cost(res) == pytest.approx(45.0, abs=EXACT)
+    t = res.teams
+    allocated = float((t["reserved_idle_allocated_usd"] + t["committed_unused_allocated_usd"]).sum())
+    assert allocated == pytest.approx(45.0, abs=EXACT)
