@@ -46,8 +46,8 @@ def test_overcommit_lists_each_drop_for_the_whole_plan_and_every_offer(pack: Neg
 
 def test_sensitivity_savings_rise_with_the_discount(pack: NegotiationPack) -> None:
     s = pack.sensitivity
-    assert set(s["growth_per_year"]) == {-0.25, 0.0, 0.15, 0.30}
-    for _, g in s.groupby(["offer", "growth_per_year"]):
+    assert set(s["demand_growth_per_year"]) == {-0.25, 0.0, 0.15, 0.30}
+    for _, g in s.groupby(["offer", "demand_growth_per_year"]):
         sav = g.sort_values("discount")["savings_usd"].to_numpy()
         assert (np.diff(sav) >= -1e-6).all()
 
@@ -64,7 +64,8 @@ def test_pack_writes_csv_and_markdown(pack: NegotiationPack, tmp_path: Path) -> 
     for title in ["Break-even utilization", "3-year term beat renewing", "over-committing", "discount x demand"]:
         assert title in text
     assert {p.name for p in (tmp_path / "neg").glob("*.csv")} == {
-        "purchases.csv", "break_even.csv", "three_year_vs_renewal.csv", "overcommit.csv", "sensitivity.csv"}
+        "purchases.csv", "break_even.csv", "three_year_vs_renewal.csv", "overcommit.csv", "sensitivity.csv",
+        "walk_away.csv"}
 
 
 def test_markdown_table_formats_numbers() -> None:
@@ -120,9 +121,10 @@ def test_negotiate_cli_bad_paths_file_exits_2(tmp_path: Path, capsys: pytest.Cap
 
 
 def test_sensitivity_row_at_todays_discount_is_todays_cost(pack: NegotiationPack) -> None:
-    """At each offer's current (demand-weighted) discount and zero growth, every rate is today's: the row
-    costs exactly what the plan costs, whichever offer is varied."""
-    s = pack.sensitivity[pack.sensitivity["growth_per_year"] == 0.0]
+    """At each offer's current (demand-weighted) discount and the planned growth (the forecast as it is),
+    every rate is today's: the row costs exactly what the plan costs, whichever offer is varied."""
+    s = pack.sensitivity[pack.sensitivity["demand_growth_per_year"] == 0.15]
     centre = [g.sort_values("discount")["expected_cost_usd"].iloc[len(g) // 2] for _, g in s.groupby("offer")]
     assert len(centre) >= 2
     assert np.allclose(centre, centre[0], rtol=1e-12)
+    assert centre[0] == pytest.approx(pack.plan.meta["expected_cost_usd"], rel=1e-12)
