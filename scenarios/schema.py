@@ -107,13 +107,11 @@ class GpuFamily(_Model):
     provisioning_delay_hours: NonNeg = Field(0.0, description="Delay before on-demand capacity is usable [h].")
     instance_type: str | None = Field(None, description="Instance type the prices come from, for traceability.")
     on_demand_price_change_per_year: Annotated[float, Field(gt=-1.0)] = Field(
-        0.0, description="Expected change of the on-demand price per year, compounded [fraction/year]; -0.15 "
-                         "is a 15 %/year decline.  Reservations keep their fixed rate; savings-plan style "
-                         "commitments keep their discount on whatever on-demand becomes.",
-    )
+        0.0, description="Expected change of the on-demand price per year [fraction/year], e.g. -0.15. "
+                         "Reservations keep their fixed rate; savings-plan style commitments keep their discount "
+                         "on whatever on-demand becomes.")
     spot_price_change_per_year: Annotated[float, Field(gt=-1.0)] = Field(
-        0.0, description="Expected change of the spot price per year, compounded [fraction/year].",
-    )
+        0.0, description="Expected change of the spot price per year [fraction/year], e.g. -0.15.")
 
 
 class Step(_Model):
