@@ -78,6 +78,7 @@ def cost_distribution(costs: pd.DataFrame, value: str = "total_cost_usd", by: st
     for i, d in enumerate(data, start=1):
         ax.scatter(d, i + rng.uniform(-0.12, 0.12, size=len(d)), s=8, alpha=0.5, color="#3a7ca5")
     ax.set_xlabel("simulated cost over the horizon [million USD]")
+    ax.xaxis.set_major_formatter(lambda v, _p: f"${v:,.2f}M")
     ax.set_title("Cost risk by plan (Monte Carlo replications)")
     ax.grid(alpha=0.3, axis="x")
     return fig
@@ -94,6 +95,10 @@ def stacked_bars(df: pd.DataFrame, index: str, columns: str, values: str, title:
                color=_POOL_COLORS.get(str(col)))
         bottom += vals
     ax.set_ylabel(ylabel)
+    if "USD" in ylabel:
+        from optimizer.plots import USD
+
+        ax.yaxis.set_major_formatter(USD)
     ax.set_title(title)
     ax.legend(fontsize=8, ncol=min(len(wide.columns), 5))
     ax.grid(alpha=0.3, axis="y")
