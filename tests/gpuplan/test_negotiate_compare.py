@@ -128,3 +128,28 @@ def test_sensitivity_row_at_todays_discount_is_todays_cost(pack: NegotiationPack
     assert len(centre) >= 2
     assert np.allclose(centre, centre[0], rtol=1e-12)
     assert centre[0] == pytest.approx(pack.plan.meta["expected_cost_usd"], rel=1e-12)
+
+
+def test_scenarios_of_different_horizons_are_put_per_year_by_hand() -> None:
+    from gpuplan.compare import normalise_horizons
+
+    table = pd.DataFrame({"figure": ["horizon_hours", "expected_cost_usd", "p95_cost_usd", "coverage"],
+                          "two weeks": [336, 1000.0, 1200.0, 0.8], "one year": [8760, 20000.0, 21000.0, 0.7]})
+    out, notes = normalise_horizons(table)
+    rows = out.set_index("figure")
+    # 1,000 USD in 336 h is 1,000 x 8,760 / 336 = 26,071.43 USD a year; a one-year plan stays as it is
+    assert rows.loc["expected_cost_usd_per_year", "two weeks"] == pytest.approx(26071.428571, abs=1e-6)
+    assert rows.loc["expected_cost_usd_per_year", "one year"] == pytest.approx(20000.0, abs=1e-9)
+    assert "p95_cost_usd_per_year" not in rows.index and "coverage_per_year" not in rows.index
+    assert any("p95_cost_usd" in n and "cannot be put per year" in n for n in notes)
+    assert any("336 h" in n and "8,760 h" in n for n in notes)
+    same, none = normalise_horizons(table.assign(**{"one year": [336, 20000.0, 21000.0, 0.7]}))
+    assert none == [] and same.equals(table.assign(**{"one year": [336, 20000.0, 21000.0, 0.7]}))
+
+
+def test_compare_cli_says_when_horizons_differ(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    short = tmp_path / "short.toml"
+    short.write_text('extends = "small"\nname = "short"\n[demand.forecast]\nhorizon_hours = 168\nn_paths = 2\n')
+    assert main(["-q", "compare", "small", str(short), "--replications", "1", "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "expected_cost_usd_per_year" in out and "cannot be put per year" in out
