@@ -56,14 +56,14 @@ def normalise_horizons(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     rows = table.set_index("figure")
     if "horizon_hours" not in rows.index:
         return table, []
-    hours = pd.to_numeric(rows.loc["horizon_hours"], errors="coerce")
+    hours = pd.Series(rows.loc["horizon_hours"], dtype=float)
     if hours.nunique() <= 1:
         return table, []
     factor = HOURS_PER_YEAR / hours
     extra = []
     for fig in ADDITIVE_FIGURES:
         if fig in rows.index:
-            vals = pd.to_numeric(rows.loc[fig], errors="coerce") * factor
+            vals = pd.Series(rows.loc[fig], dtype=float) * factor
             extra.append(vals.rename(f"{fig}_per_year"))
     out = pd.concat([rows, pd.DataFrame(extra)]) if extra else rows
     span = ", ".join(f"{c} {int(h):,} h" for c, h in hours.items())
