@@ -77,7 +77,7 @@ def cost_distribution(costs: pd.DataFrame, value: str = "total_cost_usd", by: st
     rng = np.random.default_rng(0)
     for i, d in enumerate(data, start=1):
         ax.scatter(d, i + rng.uniform(-0.12, 0.12, size=len(d)), s=8, alpha=0.5, color="#3a7ca5")
-    ax.set_xlabel("simulated cost over the horizon [million USD]")
+    ax.set_xlabel("simulated cost over the horizon [USD]")
     ax.xaxis.set_major_formatter(lambda v, _p: f"${v:,.2f}M")
     ax.set_title("Cost risk by plan (Monte Carlo replications)")
     ax.grid(alpha=0.3, axis="x")

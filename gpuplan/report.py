@@ -26,7 +26,7 @@ h3{margin-bottom:.3em}
 table{border-collapse:collapse;font-size:.85em}
 th,td{border:1px solid #d9e2ec;padding:.25em .5em;text-align:right}
 th{background:#f0f4f8;font-weight:600;vertical-align:bottom;min-width:4.5em}
-td:first-child,th:first-child{text-align:left} td.t{text-align:left}
+td:first-child,th:first-child{text-align:left} td.t,th.t{text-align:left}
 .banner{border-radius:6px;padding:.7em 1em;margin:1em 0;font-size:.95em}
 .banner.warn{background:#fff3c4;border-left:6px solid #f0b429}
 .banner.info{background:#e3f8ff;border-left:6px solid #2bb0ed}
@@ -102,6 +102,7 @@ LABELS: dict[str, str] = {
     "money_usd": "Energy + on-demand beyond reservations (USD)",
     "obligation_usd": "Contract obligation (USD)",
     "series_id": "Series",
+    "hours": "Hours",
 }
 
 #: Columns holding a fraction in [0, 1]: shown as percentages.
@@ -177,7 +178,7 @@ def _fmt(v: Any, column: str = "") -> str:
             return f"{100 * v:.1f} %"
         if column.endswith("usd_per_gpu_hour"):
             return money(v, 3)
-        if column.endswith("_usd") or column.endswith("usd_per_hour") or column == "cost_per_useful_gpu_hour":
+        if _is_money(column):
             return money(v)
         if column.endswith("_pct"):
             return f"{v:.1f} %"
@@ -195,6 +196,16 @@ def _fmt(v: Any, column: str = "") -> str:
     return html.escape(str(v))
 
 
+def _is_money(column: str) -> bool:
+    return column.endswith("_usd") or column.endswith("usd_per_hour") or column == "cost_per_useful_gpu_hour"
+
+
+def _needs_cents(values: np.ndarray) -> bool:
+    """Whole dollars would show different amounts as the same (e.g. 3,278.81 and 3,278.85)."""
+    v = values[np.isfinite(values)]
+    return len(np.unique(np.round(v))) < len(np.unique(np.round(v, 2)))
+
+
 def table_html(df: pd.DataFrame, max_rows: int = 40, labels: bool = True) -> str:
     """A compact HTML table: headers in words with units, money as money, fractions as percentages.
 
@@ -203,12 +214,15 @@ def table_html(df: pd.DataFrame, max_rows: int = 40, labels: bool = True) -> str
     """
     shown = df.head(max_rows)
     cols = [str(c) for c in shown.columns]
-    head = "".join(f"<th title='{html.escape(c)}'>{html.escape(column_label(c) if labels else c)}</th>"
-                   for c in cols)
     text_cols = {c for c in cols if not (pd.api.types.is_numeric_dtype(shown[c].dtype)
                                          or pd.api.types.is_datetime64_any_dtype(shown[c].dtype))}
+    head = "".join(f"<th{' class=t' if c in text_cols else ''} title='{html.escape(c)}'>"
+                   f"{html.escape(column_label(c) if labels else c)}</th>" for c in cols)
+    cents = {c for c in cols if _is_money(c) and pd.api.types.is_numeric_dtype(shown[c].dtype)
+             and _needs_cents(shown[c].to_numpy(dtype=float))}
     rows = "".join(
-        "<tr>" + "".join(f"<td{' class=t' if c in text_cols else ''}>{_fmt(v, c)}</td>"
+        "<tr>" + "".join(f"<td{' class=t' if c in text_cols else ''}>"
+                         f"{money(v, 2) if c in cents and pd.notna(v) else _fmt(v, c)}</td>"
                          for c, v in zip(cols, rec, strict=True)) + "</tr>"
         for rec in shown.itertuples(index=False)
     )

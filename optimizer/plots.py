@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.axis import Axis
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
@@ -24,10 +26,26 @@ def usd_label(x: float, _pos: int | None = None) -> str:
         return f"{sign}${a / 1e6:,.3g}M"
     if a >= 1e4:
         return f"{sign}${a / 1e3:,.0f}k"
+    if float(a).is_integer():
+        return f"{sign}${a:,.0f}"
     return f"{sign}${a:,.2f}"
 
 
 USD = FuncFormatter(usd_label)
+
+
+def _distinct(axis: Axis, template: str, start: int) -> FuncFormatter:
+    """Tick labels ``template.format(value, decimals)`` with the fewest decimals (from ``start``) that keep
+    every tick of ``axis`` distinct: absolute values, no offset, however close the ticks are."""
+
+    def fmt(v: float, _pos: int | None = None) -> str:
+        ticks = [t for t in axis.get_majorticklocs() if np.isfinite(t)]
+        d = start
+        while d < 8 and len({template.format(t, d) for t in ticks}) < len(ticks):
+            d += 1
+        return template.format(v, d)
+
+    return FuncFormatter(fmt)
 
 
 def _axes(ax: Axes | None, size: tuple[float, float] = (7.0, 4.0)) -> tuple[Figure, Axes]:
@@ -136,8 +154,8 @@ def plot_pareto(pareto: pd.DataFrame, ax: Axes | None = None) -> Figure:
         fig.colorbar(pts, ax=ax, label="mean delay [h]")
     ax.ticklabel_format(useOffset=False, style="plain")
     ax.xaxis.set_major_locator(MaxNLocator(4))
-    ax.xaxis.set_major_formatter(USD)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.3f} t" if abs(v) < 10 else f"{v:,.1f} t"))
+    ax.xaxis.set_major_formatter(_distinct(ax.xaxis, "${0:,.{1}f}", 0))
+    ax.yaxis.set_major_formatter(_distinct(ax.yaxis, "{0:,.{1}f} t", 1))
     ax.set_xlabel("money paid: energy + on-demand beyond reservations [USD, absolute]")
     ax.set_ylabel("emissions [tonnes CO2e, absolute]")
     ax.set_title("Carbon against cost and delay (labels: carbon price, mean delay)")

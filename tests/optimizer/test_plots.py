@@ -53,4 +53,5 @@ def test_pareto_axes_show_absolute_dollars_and_tonnes() -> None:
     ys = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
     assert xs and all(x.startswith("$3,278.") for x in xs), xs  # whole dollar amounts, no offset
     assert ys and all(y.endswith(" t") and y.startswith("0.21") for y in ys), ys
+    assert len(set(xs)) == len(xs) and len(set(ys)) == len(ys), "ticks close together still read differently"
     assert ax.xaxis.get_offset_text().get_text() == "" and ax.yaxis.get_offset_text().get_text() == ""
