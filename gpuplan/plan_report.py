@@ -256,6 +256,35 @@ def _trailing_sentence(vs: tuple[float, float, float, int] | None) -> str:
             f"({ci}, difference recommended minus rule).")
 
 
+def decision_lines(run: PlanRun) -> list[str]:
+    """The opening summary as plain text lines, for the terminal (the report's Decision section)."""
+    d = decision_summary(run)
+    lines: pd.DataFrame = d["purchases"]
+    out = []
+    days, term = d["history_days"], d["longest_term_years"]
+    if term and days < term * 365.0:
+        out.append(f"CAUTION: a {term}-year commitment recommended on {days:,.0f} days of demand history")
+    if lines.empty:
+        out.append("buy nothing: no reservation or commitment beats on-demand and spot")
+    for r in lines.to_dict("records"):
+        when = f"{pd.Timestamp(r['when']):%Y-%m-%d}"
+        if r["what"].startswith("reserve"):
+            inst = (f"{r['instances']:,.2f} {r['instance_type']} instances = " if np.isfinite(r["instances"]) else "")
+            what = f"reserve {inst}{r['gpus']:,.1f} {r['family']} GPUs"
+        else:
+            what = f"commit {money(r['usd_per_hour'])}/h of spend (savings plan)"
+        out.append(f"{when}: {what}, {r['term_years']}-year {r['payment'].replace('_', ' ')}, obligation "
+                   f"{money(r['obligation_usd'])}")
+    if len(lines):
+        out.append(f"total obligation {money(d['total_obligation_usd'])} over the full terms")
+    out.append(f"expected cost {money(d['expected_cost_usd'])} (p95 {money(d['p95_cost_usd'])}); saving "
+               f"{money(d['saving_vs_all_on_demand_usd'])} vs all on-demand"
+               + ("" if not np.isfinite(d["saving_vs_current_usd"]) else
+                  f", {money(d['saving_vs_current_usd'])} vs the commitments held today"))
+    out.append(_trailing_sentence(d["vs_trailing"]))
+    return out
+
+
 def _decision(rep: Report, run: PlanRun) -> None:
     """The opening summary a FinOps lead can forward: what to buy and when, obligation, savings, risk."""
     d = decision_summary(run)

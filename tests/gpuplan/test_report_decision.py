@@ -127,3 +127,13 @@ def test_report_renders_in_chromium_every_image_loads_nothing_overflows(report: 
     assert int(got["images"]) >= 8 and got["broken"] == [], got  # type: ignore[call-overload]
     assert got["scrollWidth"] <= got["width"] and got["over"] == [], got
     assert not [s for s in got["scrolling"] if str(s).startswith("s1:")], got  # type: ignore[attr-defined]
+
+
+def test_terminal_summary_states_the_same_decision(run: PlanRun) -> None:
+    from gpuplan.plan_report import decision_lines
+
+    d = decision_summary(run)
+    text = "\n".join(decision_lines(run))
+    assert f"total obligation {money(d['total_obligation_usd'])} over the full terms" in text
+    assert "trailing-30-day rule" in text and "CAUTION: a 3-year commitment" in text
+    assert text.count("obligation ") == len(d["purchases"]) + 1
