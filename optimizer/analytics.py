@@ -201,10 +201,11 @@ def min_three_year_discount(
     growth_per_year
         Demand growth per year [fraction]; negative for a decline.
     one_year_discount
-        1-year discount per family [fraction]; default: the family's best 1-year offer (reserved or
-        committed).
+        1-year discount per family [fraction]; default: the family's best 1-year offer of the instrument
+        (its reservations, or its committed-spend discount), else of either.
     offered
-        3-year discount on the table per family, to compare [fraction]; default the best 3-year offer.
+        3-year discount on the table per family, to compare [fraction]; default the best 3-year offer, chosen
+        the same way.
     tol
         Bisection tolerance on the discount [fraction].
     price_change_per_year
@@ -230,8 +231,8 @@ def min_three_year_discount(
     for f, fam in enumerate(inputs.families):
         od = float(inputs.on_demand[f])
         c = float((price_change_per_year or {}).get(fam, 0.0))
-        d1 = (one_year_discount or {}).get(fam, _best_discount(inputs, f, 1))
-        d3_off = (offered or {}).get(fam, _best_discount(inputs, f, 3))
+        d1 = (one_year_discount or {}).get(fam, _best_discount(inputs, f, 1, instrument))
+        d3_off = (offered or {}).get(fam, _best_discount(inputs, f, 3, instrument))
         if d1 is None or not np.isfinite(d1):
             continue
         base = inputs.demand[f]  # (S, H)
@@ -276,13 +277,18 @@ def min_three_year_discount(
     return pd.DataFrame(rows)
 
 
-def _best_discount(inputs: CapacityInputs, f: int, term: int) -> float | None:
+def _best_discount(inputs: CapacityInputs, f: int, term: int, kind: str | None = None) -> float | None:
+    """Best discount off on-demand of family ``f``'s ``term``-year offers: reservations, committed spend, or
+    both (``kind`` None); an instrument without its own offer falls back to both."""
     od = float(inputs.on_demand[f])
-    ds = [1.0 - o.usd_per_gpu_hour / od for o in inputs.reserved if o.family_index == f and o.term_years == term]
+    res = [1.0 - o.usd_per_gpu_hour / od for o in inputs.reserved if o.family_index == f and o.term_years == term]
+    com = []
     if term in inputs.terms:
         r = inputs.commit_rate[inputs.terms.index(term), f]
         if np.isfinite(r):
-            ds.append(1.0 - r / od)
+            com.append(1.0 - r / od)
+    own = {"reservation": res, "savings_plan": com}.get(kind or "", [])
+    ds = own or res + com
     return max(ds) if ds else None
 
 

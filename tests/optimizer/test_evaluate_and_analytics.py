@@ -225,3 +225,16 @@ def test_evaluate_plan_accepts_a_frame_or_inputs() -> None:
     b = evaluate_plan(all_on_demand(), capacity_inputs(paths, sc))
     pd.testing.assert_frame_equal(a, b)
     assert a["total_usd"].tolist() == pytest.approx([10.0, 10.0])
+
+
+def test_each_instrument_is_judged_on_its_own_offers() -> None:
+    sc = make_scenario({"a100": {"on_demand_usd_per_gpu_hour": 2.0, "committed_discount": {"1y": 0.2, "3y": 0.4},
+                                 "reserved": [{"term_years": 1, "usd_per_gpu_hour": 1.4},
+                                              {"term_years": 3, "usd_per_gpu_hour": 1.0}]}})
+    inp = capacity_inputs(make_paths({"a100": np.full((1, 50), 5.0)}), sc)
+    res = min_three_year_discount(inp, instrument="reservation").iloc[0]
+    sp = min_three_year_discount(inp, instrument="savings_plan").iloc[0]
+    assert (res["one_year_discount"], res["offered_three_year_discount"]) == pytest.approx((0.3, 0.5))
+    assert (sp["one_year_discount"], sp["offered_three_year_discount"]) == pytest.approx((0.2, 0.4))
+    # flat demand, flat prices: the 3-year term needs exactly the 1-year discount
+    assert sp["min_three_year_discount"] == pytest.approx(0.2, abs=1e-6)
