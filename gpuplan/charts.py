@@ -22,7 +22,7 @@ def _new(size: tuple[float, float]) -> tuple[Any, Any]:
 
 _POOL_COLORS = {
     "reserved": "#2f6690",
-    "committed": "#3a7ca5",
+    "committed": "#8e6bb5",
     "spot": "#81c3d7",
     "on_demand": "#f4a259",
     "unmet": "#bc4b51",

@@ -381,7 +381,7 @@ def build_report(run: PlanRun) -> Report:
         cols = [c for c in ["kind", "family", "term_years", "payment", "quantity", "unit", "usd_per_gpu_hour",
                             "usd_per_hour", "starts", "expires", "break_even_utilization", "expected_utilization",
                             "utilization_p05", "coverage_share"] if c in purchases]
-        sec.table(purchases[cols], "What to buy")
+        sec.table(purchases[cols], "Purchases in detail: rates, break-even, expected utilization and coverage")
         sec.html("<p class='note'>Quantity: GPUs for reservations, USD per hour of committed spend for "
                  "savings-plan style commitments. Break-even utilization: the share of hours (or committed "
                  "dollars) that must find use for the offer to beat on-demand. Expected utilization: its mean "

@@ -182,6 +182,8 @@ def _fmt(v: Any, column: str = "") -> str:
             return money(v)
         if column.endswith("_pct"):
             return f"{v:.1f} %"
+        if column == "instances":
+            return f"{v:,.0f}" if v.is_integer() else f"{v:,.2f}"
         if v.is_integer() and abs(v) < 1e15:
             return f"{v:,.0f}"
         if abs(v) >= 1000:
