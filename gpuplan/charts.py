@@ -22,7 +22,7 @@ def _new(size: tuple[float, float]) -> tuple[Any, Any]:
 
 _POOL_COLORS = {
     "reserved": "#2f6690",
-    "committed": "#3a7ca5",
+    "committed": "#8e6bb5",
     "spot": "#81c3d7",
     "on_demand": "#f4a259",
     "unmet": "#bc4b51",
@@ -77,7 +77,8 @@ def cost_distribution(costs: pd.DataFrame, value: str = "total_cost_usd", by: st
     rng = np.random.default_rng(0)
     for i, d in enumerate(data, start=1):
         ax.scatter(d, i + rng.uniform(-0.12, 0.12, size=len(d)), s=8, alpha=0.5, color="#3a7ca5")
-    ax.set_xlabel("simulated cost over the horizon [million USD]")
+    ax.set_xlabel("simulated cost over the horizon [USD]")
+    ax.xaxis.set_major_formatter(lambda v, _p: f"${v:,.2f}M")
     ax.set_title("Cost risk by plan (Monte Carlo replications)")
     ax.grid(alpha=0.3, axis="x")
     return fig
@@ -94,6 +95,10 @@ def stacked_bars(df: pd.DataFrame, index: str, columns: str, values: str, title:
                color=_POOL_COLORS.get(str(col)))
         bottom += vals
     ax.set_ylabel(ylabel)
+    if "USD" in ylabel:
+        from optimizer.plots import USD
+
+        ax.yaxis.set_major_formatter(USD)
     ax.set_title(title)
     ax.legend(fontsize=8, ncol=min(len(wide.columns), 5))
     ax.grid(alpha=0.3, axis="y")

@@ -3,16 +3,21 @@
 For each offer of the recommended plan (and every offer in the catalog for break-even):
 
 - break-even utilization (the share of hours, or of committed dollars, that must find use);
-- the minimum discount at which a 3-year term beats renewing 1-year terms (per family, with growth);
+- the minimum discount at which a 3-year term beats renewing 1-year terms (per family, with growth and the
+  catalog's expected price change, for a fixed-rate reservation and a savings-plan style commitment);
+- a walk-away price per offer: the rate at which the offer, at its recommended size, costs as much as the
+  best plan the catalog allows without it;
 - the cost of over-committing if demand falls 10, 25 or 50 % (the offer alone at its recommended size,
   and the whole plan with its regret against the best plan for the lower demand);
-- a sensitivity table of savings over the offer's discount x demand growth.
+- a sensitivity table of savings over the offer's discount x demand growth per year (absolute growth: the
+  row at the scenario's planned growth is the plan as forecast).
 
 Exported as CSV tables and one Markdown document.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -28,19 +33,23 @@ from optimizer.analytics import (
     offer_keys,
     overcommit_cost,
     sensitivity_table,
+    with_offer_discount,
 )
+from optimizer.baselines import SolverConfig, solve_plan
+from optimizer.capacity import CapacitySettings, with_settings
+from optimizer.evaluate import evaluate
 from optimizer.inputs import CapacityInputs
 from optimizer.recommend import CapacityResult, optimize_capacity, solver_config
 from scenarios.errors import InputError
 from scenarios.history import load_history
 from scenarios.io import atomic_dir, atomic_write, write_frame
 from scenarios.parallel import Mapper
-from scenarios.plan import CapacityPlan
+from scenarios.plan import CapacityPlan, all_on_demand
 from scenarios.schema import Scenario
 from scenarios.signals import load_spot
 
-#: Demand growth rates of the sensitivity grid, relative to the forecast [fraction per year].
-SENSITIVITY_GROWTHS = (-0.25, 0.0, 0.15, 0.30)
+#: Demand growth rates of the sensitivity grid [fraction per year]; the scenario's planned growth is added.
+SENSITIVITY_GROWTHS = (-0.25, 0.0, 0.30)
 
 
 @dataclass
@@ -54,12 +63,13 @@ class NegotiationPack:
     three_year: pd.DataFrame
     overcommit: pd.DataFrame
     sensitivity: pd.DataFrame
+    walk_away: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table by file stem."""
         return {"purchases": self.purchases, "break_even": self.break_even, "three_year_vs_renewal": self.three_year,
-                "overcommit": self.overcommit, "sensitivity": self.sensitivity}
+                "overcommit": self.overcommit, "sensitivity": self.sensitivity, "walk_away": self.walk_away}
 
     def to_markdown(self) -> str:
         """The pack as one Markdown document."""
@@ -71,14 +81,23 @@ class NegotiationPack:
              "quantity: GPUs (reserved) or USD/hour (committed spend)."),
             ("Break-even utilization of every offer", self.break_even,
              "An offer beats on-demand when more than this share of its hours (or dollars) find use."),
+            ("Walk-away price of each offer", self.walk_away,
+             "walk_away_usd_per_gpu_hour: above this rate the offer, at its recommended size, costs more than "
+             "the best plan the catalog allows without it (best_alternative_cost_usd, expected over the "
+             "horizon); for a commitment, walk_away_discount is the lowest discount worth signing."),
             ("When does a 3-year term beat renewing 1-year terms?", self.three_year,
-             "min_three_year_discount: the smallest discount off on-demand at which one 3-year term costs less "
-             "than three 1-year terms each re-sized to that year's demand."),
+             "min_three_year_discount: the smallest discount off today's on-demand price at which one 3-year "
+             "term costs less than three 1-year terms each re-sized to that year's demand, over the same three "
+             "years, with on-demand moving by on_demand_price_change_per_year. A reservation keeps its fixed "
+             "rate (each renewal is bought at that year's price); a savings plan keeps its discount on whatever "
+             "on-demand becomes. Costs are expected over the forecast paths, in USD over three years."),
             ("Cost of over-committing if demand falls", self.overcommit,
              "offer 'whole plan' keeps every purchase; regret_usd is its extra cost over the best plan for the "
              "lower demand."),
             ("Savings over discount x demand growth", self.sensitivity,
-             "Quantities fixed as recommended; only the offer's rate and the demand change."),
+             "Quantities fixed as recommended; only the offer's rate and the demand change. "
+             "demand_growth_per_year is the whole yearly growth of demand; the forecast already assumes the "
+             "scenario's planned growth, so that row is the plan as forecast, and the 0 row is flat demand."),
         ]
         for title, df, note in sections:
             parts += [f"## {title}", "", note, "", markdown_table(df), ""]
@@ -165,25 +184,132 @@ def negotiation_pack(sc: Scenario, paths: pd.DataFrame | None = None, *, capacit
     plan, inputs = cap.plan, cap.inputs
     cfg = solver_config(sc)
     growth = sc.demand.forecast.growth_rate_per_year
+    change = {f: sc.catalog[f].on_demand_price_change_per_year for f in inputs.families}
     three = pd.concat(
-        [min_three_year_discount(inputs, growth_per_year=g) for g in sorted({0.0, growth})], ignore_index=True)
+        [min_three_year_discount(inputs, growth_per_year=g, price_change_per_year=change, instrument=i)
+         for i in ("reservation", "savings_plan") for g in sorted({0.0, growth})], ignore_index=True)
     over = [overcommit_cost(plan, inputs, drops=drops, solver=cfg, mapper=mapper).assign(offer="whole plan")]
     sens = []
+    grid_growths = tuple(sorted({*map(float, growths), float(growth)}))
     for key in offer_keys(plan):
         sub = _only(plan, key)
         over.append(overcommit_cost(sub, inputs, drops=drops, reoptimize=False).assign(offer=key))
         d0 = _offer_discount(key, plan, inputs)
         grid = sorted({float(x) for x in np.clip(d0 + np.array([-0.10, -0.05, 0.0, 0.05, 0.10]), 0.0, 0.95)})
-        sens.append(sensitivity_table(plan, inputs, discounts=grid, growths=growths, offer=key))
+        sens.append(sensitivity_table(plan, inputs, discounts=grid, growths=grid_growths, offer=key,
+                                      planned_growth=growth))
     overcommit = pd.concat(over, ignore_index=True)
     overcommit = overcommit[["offer", *[c for c in overcommit.columns if c != "offer"]]]
+    moving = {f: c for f, c in change.items() if c != 0.0}
     notes = [f"{inputs.n_paths} forecast paths x {inputs.n_hours:,} h; planned growth "
-             f"{100 * growth:.1f} %/year.", *cap.notes]
+             f"{100 * growth:.1f} %/year.",
+             "Expected on-demand price change per year: " + (", ".join(
+                 f"{f} {100 * c:+.1f} %" for f, c in moving.items()) if moving else "none (prices held flat)")
+             + "; the 3-year table applies it, the other tables use today's prices.",
+             *cap.notes]
     return NegotiationPack(
         scenario=sc.name, plan=plan, purchases=cap.purchases(), break_even=break_even_table(sc), three_year=three,
         overcommit=overcommit, sensitivity=pd.concat(sens, ignore_index=True) if sens else pd.DataFrame(),
-        notes=notes,
+        walk_away=walk_away_table(plan, inputs, solver=cfg), notes=notes,
     )
+
+
+def _without_offer(inputs: CapacityInputs, key: str) -> CapacityInputs:
+    """The inputs with offer ``key`` taken out of the catalog (a reservation, or a commitment term)."""
+    if key.startswith("committed_"):
+        term = int(key.split("_")[1].rstrip("y"))
+        k = inputs.terms.index(term)
+        return replace(inputs, terms=tuple(t for t in inputs.terms if t != term),
+                       commit_rate=np.delete(inputs.commit_rate, k, axis=0))
+    return replace(inputs, reserved=tuple(
+        o for o in inputs.reserved if f"reserved_{o.family}_{o.term_years}y_{o.payment}" != key))
+
+
+def walk_away_table(plan: CapacityPlan, inputs: CapacityInputs, solver: SolverConfig | None = None,
+                    settings: CapacitySettings | None = None, tol: float = 1e-9) -> pd.DataFrame:
+    """Walk-away price of each offer of ``plan``: the cost of the best alternative in the catalog.
+
+    The alternative is the plan re-optimised with the offer taken out of the catalog (every other offer,
+    on-demand and spot still available), with the same policies.  The walk-away discount is the one at
+    which ``plan`` - the offer kept at its recommended quantity, only its rate changed - costs exactly as
+    much as that alternative (bisection on the discount; plan cost falls as the discount rises).  Above the
+    walk-away rate, signing is worse than walking away.  Costs are expected over the forecast paths and the
+    horizon, at today's prices.
+
+    Parameters
+    ----------
+    plan
+        The recommendation.
+    inputs
+        Forecast demand and prices.
+    solver, settings
+        For the alternative's optimisation (default: the defaults of :func:`optimizer.baselines.solve_plan`).
+    tol
+        Bisection tolerance on the discount [fraction].
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``offer, family, quantity, unit, usd_per_gpu_hour, discount, plan_cost_usd, best_alternative_cost_usd,
+        best_alternative, walk_away_discount, walk_away_usd_per_gpu_hour, headroom_usd`` (``usd_per_gpu_hour``
+        and the walk-away rate are blank for a commitment that covers several families; headroom = the
+        alternative's cost minus the plan's).
+    """
+    cfg = solver or SolverConfig()
+    st = with_settings(settings, risk_weight=0.0)
+    base = float(evaluate(plan, inputs).total_usd.mean())
+    rows = []
+    for key in offer_keys(plan):
+        alt_inputs = _without_offer(inputs, key)
+        alt, res = solve_plan(alt_inputs, st, cfg, name=f"without-{key}")
+        if not res.ok:
+            raise InputError(f"the best plan without offer '{key}' did not solve ({res.termination})",
+                             column="offer")
+        alt_cost = float(evaluate(alt, alt_inputs).total_usd.mean())
+        od_cost = float(evaluate(all_on_demand(), inputs).total_usd.mean())
+        if alt_cost > od_cost:  # buying nothing is always an alternative
+            alt, alt_cost = all_on_demand(), od_cost
+
+        def cost_at(d: float, key: str = key) -> float:
+            p2, i2 = with_offer_discount(plan, inputs, key, d)
+            return float(evaluate(p2, i2).total_usd.mean())
+
+        lo, hi = 0.0, 0.99
+        if cost_at(lo) <= alt_cost:
+            d_w = 0.0
+        elif cost_at(hi) > alt_cost:
+            d_w = math.nan
+        else:
+            while hi - lo > tol:
+                mid = 0.5 * (lo + hi)
+                if cost_at(mid) <= alt_cost:
+                    hi = mid
+                else:
+                    lo = mid
+            d_w = hi
+        d0 = _offer_discount(key, plan, inputs)
+        if key.startswith("committed_"):
+            fam, unit, rate, rate_w = "(all covered)", "USD/hour", math.nan, math.nan
+            qty = sum(c.usd_per_hour for c in plan.committed if f"committed_{c.term_years}y" == key)
+        else:
+            p = next(p for p in plan.reserved if f"reserved_{p.family}_{p.term_years}y_{p.payment}" == key)
+            od = float(inputs.on_demand[inputs.families.index(p.family)])
+            fam, unit, rate, rate_w = p.family, "GPUs", p.usd_per_gpu_hour, od * (1.0 - d_w)
+            qty = sum(q.gpus for q in plan.reserved if f"reserved_{q.family}_{q.term_years}y_{q.payment}" == key)
+        rows.append({
+            "offer": key, "family": fam, "quantity": float(qty), "unit": unit, "usd_per_gpu_hour": rate,
+            "discount": d0, "plan_cost_usd": base, "best_alternative_cost_usd": alt_cost,
+            "best_alternative": _describe(alt), "walk_away_discount": d_w, "walk_away_usd_per_gpu_hour": rate_w,
+            "headroom_usd": alt_cost - base,
+        })
+    return pd.DataFrame(rows)
+
+
+def _describe(plan: CapacityPlan) -> str:
+    """One line: what a plan buys."""
+    parts = [f"{p.gpus:,.1f} {p.family} GPUs {p.term_years}y {p.payment}" for p in plan.reserved]
+    parts += [f"{c.usd_per_hour:,.2f} USD/h committed {c.term_years}y" for c in plan.committed]
+    return "; ".join(parts) if parts else "all on-demand and spot"
 
 
 def write_pack(pack: NegotiationPack, out_dir: str | Path) -> Path:

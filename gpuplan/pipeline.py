@@ -44,7 +44,7 @@ from scenarios.signals import load_signals, load_spot
 from scenarios.workload import load_jobs
 from simulator.api import run as run_simulation
 from simulator.api import simulate
-from simulator.inputs import build_inputs, with_plan
+from simulator.inputs import build_inputs, with_demand_teams, with_plan
 from simulator.results import SimulationResult
 
 log = logging.getLogger("gpuplan")
@@ -310,6 +310,44 @@ def family_level(paths: pd.DataFrame, sc: Scenario) -> pd.DataFrame:
     return paths[paths["series_id"].isin(sc.families)].reset_index(drop=True)
 
 
+def team_level(paths: pd.DataFrame, sc: Scenario) -> pd.DataFrame:
+    """Team-level series ``family/team`` of a paths table as ``family, team, timestamp, sample_id, gpus``."""
+    sid = paths["series_id"].astype(str)
+    parts = sid.str.split("/", n=1, expand=True)
+    if parts.shape[1] < 2:
+        return pd.DataFrame(columns=["family", "team", "timestamp", "sample_id", "gpus"])
+    keep = parts[1].notna() & parts[0].isin(sc.families)
+    out = paths.loc[keep, ["timestamp", "sample_id", "gpus"]].copy()
+    out.insert(0, "team", parts.loc[keep, 1].to_numpy())
+    out.insert(0, "family", parts.loc[keep, 0].to_numpy())
+    return out.reset_index(drop=True)
+
+
+def with_history_teams(sc: Scenario, history: HistoryData, notes: list[str] | None = None) -> Scenario:
+    """The scenario with its synthetic jobs owned by teams of the demand history.
+
+    When the history names teams and the job generator's ``teams`` include none of them (for example a user's
+    own bill under a scenario that extends the bundled Helios default), the synthetic jobs are assigned to
+    the history's teams instead; generator teams the history does not have are dropped.  A job trace, or a
+    history without teams, leaves the scenario as it is.
+    """
+    if sc.workload.trace is not None or "team" not in history.usage.columns:
+        return sc
+    have = sorted({str(t) for t in history.usage["team"].dropna().unique()})
+    gen = list(sc.workload.generator.teams)
+    keep = [t for t in gen if t in have] or have
+    if not have or keep == gen:
+        return sc
+    if notes is not None:
+        notes.append(f"synthetic training jobs assigned to the history's teams {keep} (generator teams "
+                     f"{[t for t in gen if t not in have]} are not in the history)")
+    workload = sc.workload.model_copy(update={"generator": sc.workload.generator.model_copy(update={"teams": keep})})
+    out = sc.model_copy(update={"workload": workload})
+    out._source_dir = sc._source_dir
+    out._source_file = sc._source_file
+    return out
+
+
 def check_start(sc: Scenario, history: HistoryData) -> pd.Timestamp:
     """The plan start: the hour after the history ends; a scenario ``start`` must agree with it.
 
@@ -392,12 +430,15 @@ def run_plan(sc: Scenario, *, mapper: Mapper | None = None, progress: bool = Tru
                                 progress=progress))
     with _step(t, "simulate", "step 4/6: Monte Carlo simulation of the plans"):
         carbon, price = load_signals(sc, start, hours)
-        jobs = load_jobs(sc, start)
+        jobs = load_jobs(with_history_teams(sc, hist, notes), start)
         sims: dict[str, SimulationResult] = {}
         reps = sc.simulation.replications if replications is None else int(replications)
         # jobs, demand paths and signals are validated once; each plan swaps in its purchases
         base = build_inputs(sc, plans["recommended"], jobs=jobs, demand=fam_paths, carbon=carbon, price=price,
                             spot=spot, start=start, hours=hours)
+        teams = team_level(fc.paths, sc)
+        if len(teams):  # showback splits the forecast demand among the teams of the history
+            base = with_demand_teams(base, teams)
         for name, p in plans.items():
             log.info("  simulating plan '%s'", name)
             sims[name] = run_simulation(with_plan(base, p), replications=reps, seed=sc.simulation.seed,

@@ -6,7 +6,9 @@ assumptions each figure rests on are listed under it.
 
 from __future__ import annotations
 
+import html
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +17,12 @@ import pandas as pd
 
 from gpuplan import charts
 from gpuplan.pipeline import LEVER_RANGES, PlanRun
-from gpuplan.report import Report
+from gpuplan.report import Report, money
 from optimizer.analytics import curve_break_even
 from optimizer.plots import plot_cost_curve, plot_frontier, plot_pareto
 from scenarios.io import atomic_dir, atomic_write, write_frame
 from scenarios.loader import effective_dict
+from scenarios.schema import HOURS_PER_YEAR
 from simulator.focus import to_focus
 
 POOLS = ("reserved", "committed", "spot", "on_demand")
@@ -112,6 +115,243 @@ def plan_tables(run: PlanRun) -> dict[str, pd.DataFrame]:
     return {k: v for k, v in tables.items() if v is not None and len(v.columns)}
 
 
+def paired_difference(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[float, float, float, int]:
+    """Mean of ``a - b`` over paired replications with its Student-t confidence interval.
+
+    Replication ``i`` of every plan replays the same demand path with the same seed (common random
+    numbers), so the plans' costs are compared pair by pair.
+
+    Returns
+    -------
+    tuple
+        ``(mean, low, high, n)`` [same unit as the inputs]; low = high = mean when ``n < 2``.
+    """
+    from scipy import stats
+
+    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    n = int(d.size)
+    m = float(d.mean()) if n else math.nan
+    if n < 2:
+        return m, m, m, n
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * float(d.std(ddof=1)) / math.sqrt(n)
+    return m, m - half, m + half, n
+
+
+def _sim_costs(run: PlanRun, plan: str) -> np.ndarray:
+    k = run.simulations[plan].kpis.sort_values("replication")
+    return k["total_cost_usd"].to_numpy(dtype=float)
+
+
+def _instances(run: PlanRun, row: dict[Any, Any]) -> tuple[float, str]:
+    """``(GPUs per instance, instance type)`` of a purchase: the plan's column when it has one, else the
+    catalog's instance type; NaN when unknown."""
+    fam = row.get("family")
+    g = run.scenario.catalog.get(str(fam)) if isinstance(fam, str) else None
+    itype = (g.instance_type or "") if g is not None else ""
+    size = row.get("gpus_per_instance")
+    if size is not None and np.isfinite(float(size)) and float(size) > 0:
+        return float(size), itype or "instances"
+    if g is not None and g.instance_type:
+        from scenarios.catalog import instance_gpus
+
+        hit = instance_gpus(g.instance_type)
+        if hit is not None:
+            return float(hit[1]), g.instance_type
+    return math.nan, itype
+
+
+def purchase_lines(run: PlanRun) -> pd.DataFrame:
+    """What to buy and when, one row per purchase, in instances and GPUs with the contract obligation.
+
+    ``obligation_usd`` is what the contract commits to over its whole term: hourly cost x term hours
+    (``usd_per_hour x term_years x 8,760``; for upfront payments the effective hourly rate already includes
+    the amortised upfront part), unless the plan states its own ``obligation_usd``.  ``in_window_usd`` is the
+    part that falls inside the plan window.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``when, what, family, term_years, payment, instances, instance_type, gpus, usd_per_hour,
+        obligation_usd, in_window_usd``.
+    """
+    p = run.capacity.purchases()
+    if p.empty:
+        return pd.DataFrame()
+    rows = []
+    for r in p.to_dict("records"):
+        term_h = float(r["term_years"]) * HOURS_PER_YEAR
+        obligation = float(r["obligation_usd"]) if "obligation_usd" in r and pd.notna(r["obligation_usd"]) \
+            else float(r["usd_per_hour"]) * term_h
+        window_h = max(min(term_h, run.hours - float(r.get("start_hour", 0))), 0.0)
+        if r["kind"] == "reserved":
+            size, itype = _instances(run, r)
+            inst = float(r["instances"]) if "instances" in r and pd.notna(r["instances"]) else (
+                float(r["quantity"]) / size if np.isfinite(size) else math.nan)
+            what = f"reserve {r['family']}"
+            gpus = float(r["quantity"])
+        else:
+            size, itype, inst, gpus = math.nan, "", math.nan, math.nan
+            what = "committed spend (savings plan), covers every family with a discount"
+        rows.append({"when": pd.Timestamp(r["starts"]), "what": what, "family": r.get("family") or "",
+                     "term_years": int(r["term_years"]), "payment": r["payment"], "instances": inst,
+                     "instance_type": itype, "gpus": gpus, "usd_per_hour": float(r["usd_per_hour"]),
+                     "obligation_usd": obligation, "in_window_usd": float(r["usd_per_hour"]) * window_h})
+    return pd.DataFrame(rows)
+
+
+def history_days(run: PlanRun) -> float:
+    """Length of the demand history [days] (first to last hour, inclusive)."""
+    ts = pd.DatetimeIndex(run.history.family_history()["timestamp"])
+    return ((ts.max() - ts.min()) / pd.Timedelta(hours=1) + 1) / 24.0
+
+
+def decision_summary(run: PlanRun) -> dict[str, Any]:
+    """The figures the report's opening summary states (USD over the plan window unless named otherwise).
+
+    Keys: ``purchases`` (:func:`purchase_lines`), ``total_obligation_usd``, ``expected_cost_usd``,
+    ``p95_cost_usd``, ``all_on_demand_usd``, ``saving_vs_all_on_demand_usd`` / ``_pct``,
+    ``saving_vs_current_usd`` / ``_pct`` (NaN without current holdings), ``vs_trailing`` (``(mean, low,
+    high, n)`` of recommended minus trailing-30d, paired over replications, or None), ``history_days``,
+    ``longest_term_years``, ``calendar`` (a purchase calendar table when the plan provides one, else None).
+    """
+    cmp: dict[str, Any] = {str(r["plan"]): r for r in run.comparison().to_dict("records")}
+    rec = cmp["recommended"]
+    lines = purchase_lines(run)
+    out: dict[str, Any] = {
+        "purchases": lines,
+        "total_obligation_usd": float(lines["obligation_usd"].sum()) if len(lines) else 0.0,
+        "expected_cost_usd": float(rec["expected_cost_usd"]),
+        "p95_cost_usd": float(rec["p95_cost_usd"]),
+        "all_on_demand_usd": float(cmp["all-on-demand"]["expected_cost_usd"]),
+        "history_days": history_days(run),
+        "longest_term_years": int(lines["term_years"].max()) if len(lines) else 0,
+    }
+    out["saving_vs_all_on_demand_usd"] = out["all_on_demand_usd"] - out["expected_cost_usd"]
+    out["saving_vs_all_on_demand_pct"] = 100.0 * out["saving_vs_all_on_demand_usd"] / out["all_on_demand_usd"] \
+        if out["all_on_demand_usd"] > 0 else math.nan
+    if "current" in cmp:
+        cur = float(cmp["current"]["expected_cost_usd"])
+        out["current_usd"] = cur
+        out["saving_vs_current_usd"] = cur - out["expected_cost_usd"]
+        out["saving_vs_current_pct"] = 100.0 * out["saving_vs_current_usd"] / cur if cur > 0 else math.nan
+    else:
+        out["current_usd"] = out["saving_vs_current_usd"] = out["saving_vs_current_pct"] = math.nan
+    out["vs_trailing"] = (paired_difference(_sim_costs(run, "recommended"), _sim_costs(run, "trailing-30d"))
+                          if "trailing-30d" in run.simulations else None)
+    cal = run.extras.get("calendar")
+    if cal is None:
+        cal = getattr(run.capacity, "calendar", None)
+    out["calendar"] = cal if isinstance(cal, pd.DataFrame) and len(cal) else None
+    return out
+
+
+def _trailing_sentence(vs: tuple[float, float, float, int] | None) -> str:
+    if vs is None:
+        return "No trailing-30-day baseline was simulated."
+    m, lo, hi, n = vs
+    if n < 2:
+        return (f"Against the cloud recommenders' trailing-30-day rule: {money(abs(m))} "
+                f"{'cheaper' if m < 0 else 'dearer'} on a single replication; no confidence interval.")
+    ci = f"95 % confidence interval {money(lo)} to {money(hi)} over {n} paired replications"
+    if lo <= 0.0 <= hi:
+        return (f"Against the cloud recommenders' trailing-30-day rule: NOT significantly different. The "
+                f"recommendation costs {money(abs(m))} {'less' if m < 0 else 'more'} on average, but the {ci} "
+                "(recommended minus rule) includes zero: on this evidence the simpler rule would do as well.")
+    word = "cheaper" if m < 0 else "dearer"
+    return (f"Against the cloud recommenders' trailing-30-day rule: {money(abs(m))} {word} in expectation "
+            f"({ci}, difference recommended minus rule).")
+
+
+def decision_lines(run: PlanRun) -> list[str]:
+    """The opening summary as plain text lines, for the terminal (the report's Decision section)."""
+    d = decision_summary(run)
+    lines: pd.DataFrame = d["purchases"]
+    out = []
+    days, term = d["history_days"], d["longest_term_years"]
+    if term and days < term * 365.0:
+        out.append(f"CAUTION: a {term}-year commitment recommended on {days:,.0f} days of demand history")
+    if lines.empty:
+        out.append("buy nothing: no reservation or commitment beats on-demand and spot")
+    for r in lines.to_dict("records"):
+        when = f"{pd.Timestamp(r['when']):%Y-%m-%d}"
+        if r["what"].startswith("reserve"):
+            inst = (f"{r['instances']:,.2f} {r['instance_type']} instances = " if np.isfinite(r["instances"]) else "")
+            what = f"reserve {inst}{r['gpus']:,.1f} {r['family']} GPUs"
+        else:
+            what = f"commit {money(r['usd_per_hour'])}/h of spend (savings plan)"
+        out.append(f"{when}: {what}, {r['term_years']}-year {r['payment'].replace('_', ' ')}, obligation "
+                   f"{money(r['obligation_usd'])}")
+    if len(lines):
+        out.append(f"total obligation {money(d['total_obligation_usd'])} over the full terms")
+    out.append(f"expected cost {money(d['expected_cost_usd'])} (p95 {money(d['p95_cost_usd'])}); saving "
+               f"{money(d['saving_vs_all_on_demand_usd'])} vs all on-demand"
+               + ("" if not np.isfinite(d["saving_vs_current_usd"]) else
+                  f", {money(d['saving_vs_current_usd'])} vs the commitments held today"))
+    out.append(_trailing_sentence(d["vs_trailing"]))
+    return out
+
+
+def _decision(rep: Report, run: PlanRun) -> None:
+    """The opening summary a FinOps lead can forward: what to buy and when, obligation, savings, risk."""
+    d = decision_summary(run)
+    lines: pd.DataFrame = d["purchases"]
+    sec = rep.section("Decision")
+    end = run.start + pd.Timedelta(hours=run.hours)
+    window = f"the plan window ({run.start:%Y-%m-%d} to {end:%Y-%m-%d}, {run.hours:,} h)"
+    days, term = d["history_days"], d["longest_term_years"]
+    if term and days < term * 365.0:
+        level = "LOW CONFIDENCE" if days < 0.25 * term * 365.0 or days < 90 else "CAUTION"
+        sec.banner(f"{level}: a {term}-year commitment is recommended on {days:,.0f} days of demand history. "
+                   f"Demand over the {term * 365:,} days of the term is the forecast's extrapolation "
+                   f"(planned growth {100 * run.scenario.demand.forecast.growth_rate_per_year:+.0f} %/year); "
+                   "check the trend and the team plans behind it before signing.")
+    if lines.empty:
+        sec.html("<p class='lead'><b>Buy nothing.</b> On the forecast paths no reservation or commitment beats "
+                 "on-demand and spot.</p>")
+    else:
+        items = []
+        for r in lines.to_dict("records"):
+            when = f"{pd.Timestamp(r['when']):%Y-%m-%d}"
+            if r["what"].startswith("reserve"):
+                if np.isfinite(r["instances"]):
+                    whole = abs(r["instances"] - round(r["instances"])) < 1e-6
+                    n_inst = f"{r['instances']:,.0f}" if whole else f"{r['instances']:,.2f}"
+                    qty = f"{n_inst} {html.escape(r['instance_type'])} instances ({r['gpus']:,.1f} {r['family']} GPUs)"
+                    if not whole:
+                        qty += " - not a whole number of instances: round when buying"
+                else:
+                    qty = f"{r['gpus']:,.1f} {r['family']} GPUs"
+                items.append(f"<li><b>{when}</b>: reserve {qty}, {r['term_years']}-year term, "
+                             f"{r['payment'].replace('_', ' ')}; {money(r['usd_per_hour'])}/h; obligation "
+                             f"<b>{money(r['obligation_usd'])}</b> over the term.</li>")
+            else:
+                items.append(f"<li><b>{when}</b>: commit {money(r['usd_per_hour'])}/h of spend (savings plan), "
+                             f"{r['term_years']}-year term, {r['payment'].replace('_', ' ')}; obligation "
+                             f"<b>{money(r['obligation_usd'])}</b> over the term.</li>")
+        sec.html("<p class='lead'><b>What to buy and when</b></p><ul>" + "".join(items) + "</ul>")
+        in_window = float(lines["in_window_usd"].sum())
+        sec.html(f"<p class='lead'>Total obligation: <b>{money(d['total_obligation_usd'])}</b> over the full "
+                 f"terms, of which {money(in_window)} falls in {window} and "
+                 f"{money(d['total_obligation_usd'] - in_window)} after it.</p>")
+    cur = ("" if not np.isfinite(d["saving_vs_current_usd"]) else
+           f"<li>Expected saving against the commitments held today: <b>{money(d['saving_vs_current_usd'])}</b> "
+           f"({d['saving_vs_current_pct']:.1f} %).</li>")
+    sec.html(
+        f"<ul><li>Expected cost over {window}: <b>{money(d['expected_cost_usd'])}</b>; 95th percentile "
+        f"<b>{money(d['p95_cost_usd'])}</b> (one outcome in twenty costs more).</li>"
+        f"{cur}<li>Expected saving against buying everything on demand: "
+        f"<b>{money(d['saving_vs_all_on_demand_usd'])}</b> ({d['saving_vs_all_on_demand_pct']:.1f} %).</li>"
+        f"<li>{html.escape(_trailing_sentence(d['vs_trailing']))}</li></ul>")
+    if d["calendar"] is not None:
+        sec.table(d["calendar"], "Purchase calendar")
+    if len(lines):
+        sec.table(lines, "Purchases with their full-term obligation")
+    reps = run.simulations["recommended"].kpis["replication"].nunique()
+    sec.assume(f"Costs and savings are Monte Carlo means over {reps} replications of {window}; the obligation "
+               "covers each contract's whole term.",
+               "Savings compare the same demand, jobs and spot draws for every plan (paired replications).")
+
+
 def build_report(run: PlanRun) -> Report:
     """Assemble the HTML report of a plan run."""
     sc = run.scenario
@@ -124,6 +364,7 @@ def build_report(run: PlanRun) -> Report:
         title=f"GPU capacity plan: {sc.name}",
         subtitle=f"{sc.description} · plan window {run.start:%Y-%m-%d} to {end:%Y-%m-%d} UTC ({run.hours:,} h)",
     )
+    _decision(rep, run)
     data_notes = [
         "Demand history: " + run.history.source + ".",
         *[n for n in run.history.notes if "SYNTHETIC" in n or "naive" in n],
@@ -146,11 +387,11 @@ def build_report(run: PlanRun) -> Report:
         cols = [c for c in ["kind", "family", "term_years", "payment", "quantity", "unit", "usd_per_gpu_hour",
                             "usd_per_hour", "starts", "expires", "break_even_utilization", "expected_utilization",
                             "utilization_p05", "coverage_share"] if c in purchases]
-        sec.table(purchases[cols], "What to buy")
-        sec.html("<p class='note'>quantity: GPUs for reservations, USD/hour of committed spend for savings-plan "
-                 "style commitments. break_even_utilization: the share of hours (or committed dollars) that must "
-                 "find use for the offer to beat on-demand. expected_utilization: its mean over the forecast "
-                 "paths; utilization_p05: the 5th percentile.</p>")
+        sec.table(purchases[cols], "Purchases in detail: rates, break-even, expected utilization and coverage")
+        sec.html("<p class='note'>Quantity: GPUs for reservations, USD per hour of committed spend for "
+                 "savings-plan style commitments. Break-even utilization: the share of hours (or committed "
+                 "dollars) that must find use for the offer to beat on-demand. Expected utilization: its mean "
+                 "over the forecast paths; the 5th percentile beside it.</p>")
     sec.table(run.comparison(), "The recommendation beside the baselines (Monte Carlo, means over replications)")
     sec.assume(
         f"Costs are simulated over {run.hours:,} h with {sc.simulation.replications if not run.extras.get('replications') else run.extras['replications']} "
@@ -213,8 +454,10 @@ def build_report(run: PlanRun) -> Report:
     sec.figure(charts.cost_distribution(run.plan_costs()),
                "Each point is one Monte Carlo replication: its demand path, spot interruptions and job draws.")
     if run.frontier is not None and len(run.frontier):
-        sec.figure(plot_frontier(run.frontier),
-                   "Efficient frontier: the cheapest expected cost for each level of tail risk (CVaR).")
+        sm = cap.summary()
+        sec.figure(plot_frontier(run.frontier, recommended=(float(sm["cvar_usd"]), float(sm["expected_cost_usd"]))),
+                   "Efficient frontier: the cheapest expected cost for each level of tail risk (CVaR); the star "
+                   "is the recommendation (optimizer evaluation on the forecast paths).")
     sec.assume(f"CVaR at alpha = {cap.alpha:.2f}: the mean cost of the worst {100 * (1 - cap.alpha):.0f} % of paths.")
 
     # 4. Cost vs commitment ---------------------------------------------------------------------------

@@ -118,8 +118,51 @@ def newsvendor(demand: np.ndarray, on_demand: float, discount: float) -> tuple[f
     return x, cost
 
 
-def _scaled_years(demand: np.ndarray, growth: float, years: int) -> list[np.ndarray]:
-    return [demand * (1.0 + growth) ** y for y in range(years)]
+def committed_level(demand: np.ndarray, commit_rate: np.ndarray | float, on_demand: np.ndarray | float
+                    ) -> tuple[float, float]:
+    """Optimal single commitment level when rates move over the hours: a price-weighted newsvendor.
+
+    Cost of ``x`` GPUs committed: ``sum_t a_t x + p_t (D_t - x)+`` with ``a_t`` the commitment's rate and
+    ``p_t`` the on-demand price in hour ``t`` (both may carry a present-value factor).  The cost is convex
+    and piecewise linear in ``x`` with slope ``sum_t a_t - sum_{D_t > x} p_t``; the optimum is the lowest
+    demand value at which that slope is no longer negative (0 when committing never pays).
+
+    Parameters
+    ----------
+    demand
+        Hourly demand, 1-D, equally likely hours pooled over paths [GPUs].
+    commit_rate
+        Commitment rate per GPU-hour in each hour (or one value) [USD/GPU-hour].
+    on_demand
+        On-demand price in each hour (or one value) [USD/GPU-hour].
+
+    Returns
+    -------
+    tuple
+        ``(level [GPUs], cost [USD] summed over the hours given)``.
+
+    Examples
+    --------
+    >>> committed_level(np.array([1.0, 2.0, 3.0, 4.0]), 0.5, 1.0)
+    (2.0, 7.0)
+    """
+    d = np.asarray(demand, dtype=float).ravel()
+    a = np.broadcast_to(np.asarray(commit_rate, dtype=float), d.shape)
+    p = np.broadcast_to(np.asarray(on_demand, dtype=float), d.shape)
+    total_a = float(a.sum())
+    x = 0.0
+    if total_a < float(p[d > 0].sum()):
+        order = np.argsort(d, kind="stable")
+        ds, csum = d[order], np.cumsum(p[order])
+        above = csum[-1] - csum[np.searchsorted(ds, ds, side="right") - 1]  # on-demand weight with D > ds[i]
+        x = max(float(ds[int(np.flatnonzero(above <= total_a)[0])]), 0.0)
+    cost = total_a * x + float((p * np.maximum(d - x, 0.0)).sum())
+    return x, cost
+
+
+def price_path(change_per_year: float, years: np.ndarray) -> np.ndarray:
+    """Compounded price factor ``(1 + c)^t`` at times ``t`` [years] for a yearly change ``c`` [fraction]."""
+    return np.power(1.0 + float(change_per_year), np.asarray(years, dtype=float))
 
 
 def min_three_year_discount(
@@ -127,15 +170,29 @@ def min_three_year_discount(
     growth_per_year: float = 0.0,
     one_year_discount: dict[str, float] | None = None,
     offered: dict[str, float] | None = None,
-    tol: float = 1e-5,
+    tol: float = 1e-10,
+    price_change_per_year: dict[str, float] | None = None,
+    discount_rate_per_year: float = 0.0,
+    instrument: str = "reservation",
 ) -> pd.DataFrame:
-    """Smallest 3-year discount at which one 3-year commitment beats three renewed 1-year terms.
+    """Smallest 3-year discount at which one 3-year term beats three renewed 1-year terms.
 
-    Demand of year ``y`` (0, 1, 2) is the forecast's hours scaled by ``(1 + growth)^y``.  Renewing 1-year
-    terms re-sizes the commitment each year to that year's demand distribution (its newsvendor level at
-    the 1-year discount); the 3-year term fixes one level for all three years.  Both are costed exactly
-    against on-demand (pooled over paths and hours; spot left aside).  The 3-year cost falls as its
+    Demand of year ``y`` (0, 1, 2) is the forecast's hours scaled by ``(1 + growth)^y``; hour ``h`` of the
+    ``H`` forecast hours stands for time ``y + h / H`` years (the forecast is spread over each year).  On-demand moves as
+    ``od (1 + c)^t`` (``c``: ``price_change_per_year``).  Renewing re-sizes the commitment each year to that
+    year's demand (its optimal level, :func:`committed_level`); the 3-year term fixes one level for all three
+    years.  The instrument's own rule sets its rate:
+
+    - ``"reservation"``: the rate is fixed when bought - the 3-year term at ``od (1 - d3)`` for three years,
+      each 1-year renewal at ``od (1 + c)^y (1 - d1)`` for its year;
+    - ``"savings_plan"``: the discount applies to whatever on-demand becomes, ``od (1 + c)^t (1 - d)``.
+
+    Costs are present values at ``discount_rate_per_year`` (``(1 + r)^-t``), expected over the paths
+    (pooled hours summed, divided by the number of paths), spot left aside.  The 3-year cost falls as its
     discount rises; the break-even discount is found by bisection.
+
+    With constant, fully committed demand the root has a closed form:
+    ``1 - d3 = (1 - d1) sum_y (1 + c)^y v_y / sum_y v_y`` for reservations, ``v_y = (1 + r)^-y``.
 
     Parameters
     ----------
@@ -144,34 +201,60 @@ def min_three_year_discount(
     growth_per_year
         Demand growth per year [fraction]; negative for a decline.
     one_year_discount
-        1-year discount per family [fraction]; default: the family's best 1-year offer (reserved or
-        committed).
+        1-year discount per family [fraction]; default: the family's best 1-year offer of the instrument
+        (its reservations, or its committed-spend discount), else of either.
     offered
-        3-year discount on the table per family, to compare [fraction]; default the best 3-year offer.
+        3-year discount on the table per family, to compare [fraction]; default the best 3-year offer, chosen
+        the same way.
     tol
         Bisection tolerance on the discount [fraction].
+    price_change_per_year
+        Expected on-demand price change per family [fraction/year]; default 0.
+    discount_rate_per_year
+        Cost of capital for present values [fraction/year]; 0 sums undiscounted dollars.
+    instrument
+        ``"reservation"`` or ``"savings_plan"`` (see above).
 
     Returns
     -------
     pandas.DataFrame
-        ``family, growth_per_year, one_year_discount, min_three_year_discount, offered_three_year_discount,
-        three_year_beats_renewal, renewal_cost_usd, three_year_cost_usd_at_offer``.
+        ``family, instrument, growth_per_year, on_demand_price_change_per_year, one_year_discount,
+        min_three_year_discount, offered_three_year_discount, three_year_beats_renewal, renewal_cost_usd,
+        three_year_cost_usd_at_offer`` (costs: expected over the three years, present value [USD]).
     """
+    if instrument not in ("reservation", "savings_plan"):
+        raise InputError(f"unknown instrument '{instrument}'", column="instrument",
+                         fix="use 'reservation' or 'savings_plan'")
+    n_paths = max(inputs.n_paths, 1)
+    within = np.arange(inputs.n_hours) / inputs.n_hours  # the forecast's hours spread over each year [years]
     rows = []
     for f, fam in enumerate(inputs.families):
         od = float(inputs.on_demand[f])
-        d1 = (one_year_discount or {}).get(fam, _best_discount(inputs, f, 1))
-        d3_off = (offered or {}).get(fam, _best_discount(inputs, f, 3))
+        c = float((price_change_per_year or {}).get(fam, 0.0))
+        d1 = (one_year_discount or {}).get(fam, _best_discount(inputs, f, 1, instrument))
+        d3_off = (offered or {}).get(fam, _best_discount(inputs, f, 3, instrument))
         if d1 is None or not np.isfinite(d1):
             continue
-        years = _scaled_years(inputs.demand[f].ravel(), growth_per_year, 3)
-        renewal = sum(newsvendor(y, od, d1)[1] for y in years)
-        pooled = np.concatenate(years)
+        base = inputs.demand[f]  # (S, H)
+        years = [np.broadcast_to(y + within, base.shape).ravel() for y in range(3)]
+        demand = [(base * (1.0 + growth_per_year) ** y).ravel() for y in range(3)]
+        pv = [np.power(1.0 + discount_rate_per_year, -t) for t in years]
+        od_t = [od * price_path(c, t) for t in years]
+        if instrument == "reservation":
+            rate1 = [od * (1.0 + c) ** y * (1.0 - d1) * np.ones_like(t) for y, t in enumerate(years)]
+        else:
+            rate1 = [o * (1.0 - d1) for o in od_t]
+        renewal = sum(committed_level(demand[y], rate1[y] * pv[y], od_t[y] * pv[y])[1] for y in range(3)) / n_paths
+        all_d = np.concatenate(demand)
+        all_pv = np.concatenate(pv)
+        all_od = np.concatenate(od_t) * all_pv
+        base_rate = (od * all_pv if instrument == "reservation" else all_od)
 
-        def three(d3: float, pooled: np.ndarray = pooled, od: float = od) -> float:
-            return newsvendor(pooled, od, d3)[1]
+        def three(d3: float, all_d: np.ndarray = all_d, all_od: np.ndarray = all_od,
+                  base_rate: np.ndarray = base_rate) -> float:
+            return committed_level(all_d, base_rate * (1.0 - d3), all_od)[1] / n_paths
 
-        lo, hi = 0.0, 1.0 - 1e-9
+        lo, hi = 0.0, 1.0 - 1e-12
         if three(lo) <= renewal:
             d_min = 0.0
         else:
@@ -183,7 +266,8 @@ def min_three_year_discount(
                     lo = mid
             d_min = hi
         rows.append({
-            "family": fam, "growth_per_year": growth_per_year, "one_year_discount": d1,
+            "family": fam, "instrument": instrument, "growth_per_year": growth_per_year,
+            "on_demand_price_change_per_year": c, "one_year_discount": d1,
             "min_three_year_discount": d_min,
             "offered_three_year_discount": d3_off if d3_off is not None else math.nan,
             "three_year_beats_renewal": bool(d3_off is not None and d3_off >= d_min),
@@ -193,13 +277,18 @@ def min_three_year_discount(
     return pd.DataFrame(rows)
 
 
-def _best_discount(inputs: CapacityInputs, f: int, term: int) -> float | None:
+def _best_discount(inputs: CapacityInputs, f: int, term: int, kind: str | None = None) -> float | None:
+    """Best discount off on-demand of family ``f``'s ``term``-year offers: reservations, committed spend, or
+    both (``kind`` None); an instrument without its own offer falls back to both."""
     od = float(inputs.on_demand[f])
-    ds = [1.0 - o.usd_per_gpu_hour / od for o in inputs.reserved if o.family_index == f and o.term_years == term]
+    res = [1.0 - o.usd_per_gpu_hour / od for o in inputs.reserved if o.family_index == f and o.term_years == term]
+    com = []
     if term in inputs.terms:
         r = inputs.commit_rate[inputs.terms.index(term), f]
         if np.isfinite(r):
-            ds.append(1.0 - r / od)
+            com.append(1.0 - r / od)
+    own = {"reservation": res, "savings_plan": com}.get(kind or "", [])
+    ds = own or res + com
     return max(ds) if ds else None
 
 
@@ -276,9 +365,11 @@ def overcommit_cost(
     return pd.DataFrame(rows)
 
 
-def _growth(inputs: CapacityInputs, g: float) -> CapacityInputs:
+def _growth(inputs: CapacityInputs, g: float, planned: float = 0.0) -> CapacityInputs:
+    """Demand re-grown from ``planned`` to ``g`` per year: scaled by ``((1 + g) / (1 + planned))^(t / 8760)``."""
     t = np.arange(inputs.n_hours) / HOURS_PER_YEAR
-    return inputs.with_demand(inputs.demand * ((1.0 + g) ** t)[None, None, :], inputs.sample_ids)
+    factor = ((1.0 + g) / (1.0 + planned)) ** t
+    return inputs.with_demand(inputs.demand * factor[None, None, :], inputs.sample_ids)
 
 
 def offer_keys(plan: CapacityPlan) -> list[str]:
@@ -304,7 +395,7 @@ def committed_discount(inputs: CapacityInputs, term: int) -> float:
     return 1.0 - paid / float((w * inputs.on_demand).sum())
 
 
-def _with_discount(plan: CapacityPlan, inputs: CapacityInputs, key: str,
+def with_offer_discount(plan: CapacityPlan, inputs: CapacityInputs, key: str,
                    discount: float) -> tuple[CapacityPlan, CapacityInputs]:
     """Re-price one offer at ``discount`` off on-demand (the plan's quantities unchanged).
 
@@ -335,11 +426,15 @@ def sensitivity_table(
     discounts: Sequence[float],
     growths: Sequence[float] = (-0.25, 0.0, 0.15, 0.30),
     offer: str | None = None,
+    planned_growth: float = 0.0,
 ) -> pd.DataFrame:
-    """Savings of ``plan`` over a grid of the offer's discount x demand growth.
+    """Savings of ``plan`` over a grid of the offer's discount x demand growth per year.
 
-    Growth ``g`` scales demand by ``(1 + g)^(t / 8760)`` at hour ``t`` relative to the forecast; the
-    plan's quantities stay fixed (it is what was signed), only the offer's rate changes with the discount.
+    ``growths`` are whole yearly growth rates of demand.  The forecast already carries ``planned_growth``
+    (the scenario's ``demand.forecast.growth_rate_per_year``), so growth ``g`` scales the forecast at hour
+    ``t`` by ``((1 + g) / (1 + planned_growth))^(t / 8760)``: the row at ``g = planned_growth`` is the
+    forecast itself and ``g = 0`` is demand that stays at its starting level.  The plan's quantities stay
+    fixed (it is what was signed); only the offer's rate changes with the discount.
 
     Parameters
     ----------
@@ -350,14 +445,16 @@ def sensitivity_table(
     discounts
         Discounts off on-demand to try for ``offer`` [fraction].
     growths
-        Demand growth rates relative to the forecast [fraction per year].
+        Yearly growth rates of demand [fraction per year].
     offer
         Offer key (see :func:`offer_keys`); default the plan's largest purchase by hourly cost.
+    planned_growth
+        Growth the forecast already assumes [fraction per year].
 
     Returns
     -------
     pandas.DataFrame
-        ``offer, discount, growth_per_year, expected_cost_usd, all_on_demand_usd, savings_usd, savings_pct,
+        ``offer, discount, demand_growth_per_year, expected_cost_usd, all_on_demand_usd, savings_usd, savings_pct,
         idle_commitment_usd, commitment_utilization``.
     """
     keys = offer_keys(plan)
@@ -369,10 +466,10 @@ def sensitivity_table(
         offer = max(costs, key=lambda k: costs[k])
     rows = []
     for g in growths:
-        grown = _growth(inputs, g)
+        grown = _growth(inputs, g, planned_growth)
         for disc in discounts:
-            p2, i2 = _with_discount(plan, grown, offer, disc)
-            rows.append({"offer": offer, "discount": float(disc), "growth_per_year": float(g),
+            p2, i2 = with_offer_discount(plan, grown, offer, disc)
+            rows.append({"offer": offer, "discount": float(disc), "demand_growth_per_year": float(g),
                          **_summary_row(i2, p2)})
     return pd.DataFrame(rows)
 

@@ -2,10 +2,50 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.axis import Axis
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator, StrMethodFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+
+def usd_label(x: float, _pos: int | None = None) -> str:
+    """Tick label for an amount in USD: ``$1.25M``, ``$350k``, ``$3,278.81``.
+
+    Examples
+    --------
+    >>> usd_label(1_250_000), usd_label(350_000), usd_label(3278.807)
+    ('$1.25M', '$350k', '$3,278.81')
+    """
+    a = abs(x)
+    sign = "-" if x < 0 else ""
+    if a >= 1e9:
+        return f"{sign}${a / 1e9:,.3g}B"
+    if a >= 1e6:
+        return f"{sign}${a / 1e6:,.3g}M"
+    if a >= 1e4:
+        return f"{sign}${a / 1e3:,.0f}k"
+    if float(a).is_integer():
+        return f"{sign}${a:,.0f}"
+    return f"{sign}${a:,.2f}"
+
+
+USD = FuncFormatter(usd_label)
+
+
+def _distinct(axis: Axis, template: str, start: int) -> FuncFormatter:
+    """Tick labels ``template.format(value, decimals)`` with the fewest decimals (from ``start``) that keep
+    every tick of ``axis`` distinct: absolute values, no offset, however close the ticks are."""
+
+    def fmt(v: float, _pos: int | None = None) -> str:
+        ticks = [t for t in axis.get_majorticklocs() if np.isfinite(t)]
+        d = start
+        while d < 8 and len({template.format(t, d) for t in ticks}) < len(ticks):
+            d += 1
+        return template.format(v, d)
+
+    return FuncFormatter(fmt)
 
 
 def _axes(ax: Axes | None, size: tuple[float, float] = (7.0, 4.0)) -> tuple[Figure, Axes]:
@@ -35,7 +75,7 @@ def plot_cost_curve(curve: pd.DataFrame, ax: Axes | None = None, break_even_gpus
     """
     fig, ax = _axes(ax)
     x = curve["commitment_gpu_equivalents"]
-    scale = 1e3
+    scale = 1.0
     ax.fill_between(x, curve["p05_usd"] / scale, curve["p95_usd"] / scale, alpha=0.25, label="5-95 % of paths")
     ax.plot(x, curve["expected_cost_usd"] / scale, lw=2, label="expected cost")
     rec = curve[curve["is_recommendation"]]
@@ -45,13 +85,15 @@ def plot_cost_curve(curve: pd.DataFrame, ax: Axes | None = None, break_even_gpus
     if break_even_gpus is not None:
         ax.axvline(break_even_gpus, ls="--", color="0.4", label="break-even")
     ax.set_xlabel("reserved + committed [GPU-equivalents]")
-    ax.set_ylabel("cost over the horizon [k USD]")
+    ax.set_ylabel("expected cost over the horizon [USD]")
+    ax.yaxis.set_major_formatter(USD)
     ax.set_title("Cost against commitment")
     ax.legend(loc="best", fontsize=8)
     return fig
 
 
-def plot_frontier(frontier: pd.DataFrame, ax: Axes | None = None) -> Figure:
+def plot_frontier(frontier: pd.DataFrame, ax: Axes | None = None,
+                  recommended: tuple[float, float] | None = None) -> Figure:
     """Efficient frontier: expected cost against CVaR of cost, one point per CVaR weight.
 
     Parameters
@@ -60,17 +102,26 @@ def plot_frontier(frontier: pd.DataFrame, ax: Axes | None = None) -> Figure:
         Output of :func:`optimizer.recommend.efficient_frontier`.
     ax
         Axes to draw on; a new figure when None.
+    recommended
+        ``(cvar_usd, expected_cost_usd)`` of the recommendation, marked with a star [USD].
     """
     fig, ax = _axes(ax)
     f = frontier.dropna(subset=["expected_cost_usd"])
-    ax.plot(f["cvar_usd"] / 1e3, f["expected_cost_usd"] / 1e3, marker="o")
+    ax.plot(f["cvar_usd"], f["expected_cost_usd"], marker="o", label="optimal plan at CVaR weight λ")
     for _, r in f.iterrows():
-        ax.annotate(f"λ={r['risk_weight']:g}", (r["cvar_usd"] / 1e3, r["expected_cost_usd"] / 1e3),
+        ax.annotate(f"λ={r['risk_weight']:g}", (r["cvar_usd"], r["expected_cost_usd"]),
                     textcoords="offset points", xytext=(4, 4), fontsize=7)
+    if recommended is not None:
+        ax.scatter([recommended[0]], [recommended[1]], marker="*", s=220, color="C3", zorder=4,
+                   label="recommended")
     alpha = float(f["alpha"].iloc[0]) if "alpha" in f and len(f) else 0.95
-    ax.set_xlabel(f"CVaR {alpha:.0%} of cost [k USD]")
-    ax.set_ylabel("expected cost [k USD]")
+    ax.set_xlabel(f"CVaR {alpha:.0%}: mean of the worst {1 - alpha:.0%} of costs [USD]")
+    ax.set_ylabel("expected cost [USD]")
+    ax.xaxis.set_major_formatter(USD)
+    ax.yaxis.set_major_formatter(USD)
+    ax.xaxis.set_major_locator(MaxNLocator(5))
     ax.set_title("Efficient frontier")
+    ax.legend(loc="best", fontsize=8)
     return fig
 
 
@@ -103,8 +154,9 @@ def plot_pareto(pareto: pd.DataFrame, ax: Axes | None = None) -> Figure:
         fig.colorbar(pts, ax=ax, label="mean delay [h]")
     ax.ticklabel_format(useOffset=False, style="plain")
     ax.xaxis.set_major_locator(MaxNLocator(4))
-    ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.2f}"))
-    ax.set_xlabel("energy + on-demand beyond reservations [USD]")
-    ax.set_ylabel("emissions [t CO2e]")
+    ax.xaxis.set_major_formatter(_distinct(ax.xaxis, "${0:,.{1}f}", 0))
+    ax.yaxis.set_major_formatter(_distinct(ax.yaxis, "{0:,.{1}f} t", 1))
+    ax.set_xlabel("money paid: energy + on-demand beyond reservations [USD, absolute]")
+    ax.set_ylabel("emissions [tonnes CO2e, absolute]")
     ax.set_title("Carbon against cost and delay (labels: carbon price, mean delay)")
     return fig

@@ -58,6 +58,8 @@ def run(inputs: SimulationInputs, *, replications: int = 20, seed: int = 0, deta
             inputs=base, demand=None if inputs.demand is None else np.array(inputs.demand[sample]),
             sample=sample, replication=i, seed=seeds[i],
             detail=detail == "all" or (detail == "first" and i == 0),
+            demand_share=None if inputs.demand_team_share is None or inputs.demand is None
+            else np.array(inputs.demand_team_share[sample]),
         ))
     mapper = mapper if mapper is not None else SerialMapper(progress=progress)
     outputs = mapper.map(run_replication, tasks, desc=f"simulate {inputs.plan_name}")

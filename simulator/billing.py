@@ -85,7 +85,8 @@ class Bill:
     charges: pd.DataFrame | None
 
 
-def account(inputs: SimulationInputs, load: FluidLoad, rec: JobRecords, *, detail: bool) -> Bill:
+def account(inputs: SimulationInputs, load: FluidLoad, rec: JobRecords, *, detail: bool,
+            demand_share: np.ndarray | None = None) -> Bill:
     """Price one replication: hourly bill, per-job costs, team showback and KPIs.
 
     Parameters
@@ -232,22 +233,28 @@ def account(inputs: SimulationInputs, load: FluidLoad, rec: JobRecords, *, detai
         "kg_co2e": by_tf(job_kg),
     }
     d_odi = load.odinst_billed
-    demand_row = {
-        "reserved_gpu_hours": load.reserved.sum(axis=1),
-        "committed_gpu_hours": (d_odi * cov_frac).sum(axis=1),
-        "spot_gpu_hours": load.spot_billed.sum(axis=1),
-        "on_demand_gpu_hours": (d_odi * (1 - cov_frac)).sum(axis=1),
-        "reserved_used_usd": (load.reserved * res_rate).sum(axis=1),
-        "committed_used_usd": (d_odi * cov_rate).sum(axis=1),
-        "spot_usd": (load.spot_billed * spot_price).sum(axis=1),
-        "on_demand_usd": (d_odi * (1 - cov_frac)).sum(axis=1) * od_price,
-        "useful_gpu_hours": load.demand.sum(axis=1) - load.unmet.sum(axis=1),
-        "kwh": ((load.reserved + d_odi + load.spot_billed) * kw[:, None]).sum(axis=1),
-        "kg_co2e": ((load.reserved + d_odi + load.spot_billed) * kw[:, None] * carbon).sum(axis=1) / 1000.0,
+    demand_hourly = {  # (F, H) per quantity: the fluid load's usage and cost, hour by hour
+        "reserved_gpu_hours": load.reserved,
+        "committed_gpu_hours": d_odi * cov_frac,
+        "spot_gpu_hours": load.spot_billed,
+        "on_demand_gpu_hours": d_odi * (1 - cov_frac),
+        "reserved_used_usd": load.reserved * res_rate,
+        "committed_used_usd": d_odi * cov_rate,
+        "spot_usd": load.spot_billed * spot_price,
+        "on_demand_usd": d_odi * (1 - cov_frac) * od_price[:, None],
+        "useful_gpu_hours": load.demand - load.unmet,
+        "kwh": (load.reserved + d_odi + load.spot_billed) * kw[:, None],
+        "kg_co2e": (load.reserved + d_odi + load.spot_billed) * kw[:, None] * carbon / 1000.0,
     }
-    names = team_names + ([DEMAND_TEAM] if has_demand else [])
+    names = list(team_names)
     if has_demand:
-        rows = {k: np.vstack([v, demand_row[k][None, :]]) for k, v in rows.items()}
+        # split the fluid load by team, hour by hour, in proportion to each team's demand in the path
+        share = np.zeros((0, F, H)) if demand_share is None else np.asarray(demand_share, dtype=float)
+        rest = np.clip(1.0 - share.sum(axis=0), 0.0, 1.0)  # hours and families no team accounts for
+        keep_rest = bool((rest * load.demand).sum() > 1e-9 * max(float(load.demand.sum()), 1.0))
+        split = np.concatenate([share, rest[None]]) if keep_rest else share
+        names += list(inputs.demand_teams) + ([DEMAND_TEAM] if keep_rest else [])
+        rows = {k: np.vstack([v, np.einsum("tfh,fh->tf", split, demand_hourly[k])]) for k, v in rows.items()}
     per_team = {k: v.sum(axis=1) for k, v in rows.items()}
     idle_cost_f = cost_res_idle.sum(axis=1)
     res_share = _div(rows["reserved_gpu_hours"], rows["reserved_gpu_hours"].sum(axis=0)[None, :]) \
@@ -269,6 +276,8 @@ def account(inputs: SimulationInputs, load: FluidLoad, rec: JobRecords, *, detai
         extra.update(reserved_idle_allocated_usd=left_res, committed_unused_allocated_usd=left_com,
                      showback_usd=left_res + left_com)
         teams = pd.concat([teams, pd.DataFrame([{"team": UNALLOCATED, **extra}])], ignore_index=True)
+    if teams["team"].duplicated().any():  # a team that runs jobs and also has forecast demand: one row
+        teams = teams.groupby("team", sort=False, as_index=False).sum()
 
     # -- KPIs -------------------------------------------------------------------------------------------
     total_res = float(r_usd.sum())

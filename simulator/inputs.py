@@ -187,6 +187,11 @@ class SimulationInputs:
         Labels.
     notes
         What was assumed or converted on the way in.
+    demand_teams
+        Teams the aggregate demand is split among in showback (see :func:`with_demand_teams`).
+    demand_team_share
+        Each team's share of each family's demand per sample path and hour, ``(samples, teams, families,
+        hours)`` [fraction], or None (the whole demand shows as one ``(demand)`` row).
     """
 
     start: pd.Timestamp
@@ -202,6 +207,8 @@ class SimulationInputs:
     plan_name: str = "plan"
     scenario_name: str = "scenario"
     notes: tuple[str, ...] = field(default=())
+    demand_teams: tuple[str, ...] = field(default=())
+    demand_team_share: np.ndarray | None = None
 
     @property
     def family_names(self) -> list[str]:
@@ -221,8 +228,8 @@ class SimulationInputs:
         return tot
 
     def without_demand(self) -> SimulationInputs:
-        """A copy without the demand paths (replications carry their own path)."""
-        return replace(self, demand=None)
+        """A copy without the demand paths (replications carry their own path and team shares)."""
+        return replace(self, demand=None, demand_team_share=None)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -357,6 +364,56 @@ def with_plan(inputs: SimulationInputs, plan: CapacityPlan) -> SimulationInputs:
             notes.append(f"commitment term {term} covers no family (no committed_discount for it): all unused")
     return replace(inputs, families=fleets, committed=tuple((t, _ro(a)) for t, a in sorted(committed.items())),
                    plan_name=plan.name, notes=tuple(notes))
+
+
+def with_demand_teams(inputs: SimulationInputs, team_demand: pd.DataFrame) -> SimulationInputs:
+    """The same description with its aggregate demand split among teams for showback.
+
+    Parameters
+    ----------
+    inputs
+        A description with aggregate demand (``build_inputs(..., demand=...)``).
+    team_demand
+        Team-level demand paths ``family, team, timestamp, sample_id, gpus`` [GPUs] on the same sample paths
+        and hours as the aggregate demand (e.g. the forecaster's reconciled ``family/team`` series).  A team's
+        share of family ``f`` in hour ``h`` of a path is its GPUs over the sum of the teams' GPUs there
+        (negative values count as 0); where no team has demand, the hour stays in ``(demand)``.
+
+    Raises
+    ------
+    InputError
+        Missing columns, unknown families, or sample paths the aggregate demand does not have.
+    """
+    if inputs.demand is None:
+        raise InputError("no aggregate demand to split among teams", column="demand")
+    need = {"family", "team", "timestamp", "sample_id", "gpus"}
+    missing = sorted(need - set(team_demand.columns))
+    if missing:
+        raise InputError(f"team demand lacks column(s) {missing}", file="team demand", column=missing[0],
+                         fix="give family, team, timestamp, sample_id, gpus")
+    fams = inputs.family_names
+    unknown = sorted(set(team_demand["family"].astype(str)) - set(fams))
+    if unknown:
+        raise InputError(f"team demand names unknown families {unknown}", file="team demand", column="family",
+                         fix=f"use the catalog's families {fams}")
+    S, F, H = inputs.demand.shape
+    sids = np.sort(team_demand["sample_id"].unique())
+    if len(sids) != S:
+        raise InputError(f"team demand has {len(sids)} sample paths, the aggregate demand {S}",
+                         file="team demand", column="sample_id", fix="give the same sample paths")
+    teams = tuple(sorted(set(team_demand["team"].astype(str))))
+    ts = pd.to_datetime(team_demand["timestamp"], utc=True)
+    hour = ((ts - inputs.start) / pd.Timedelta(hours=1)).to_numpy(dtype=float)
+    inside = (hour >= 0) & (hour < H)
+    sub = team_demand[inside]
+    gpus = np.zeros((S, len(teams), F, H))
+    si = np.searchsorted(sids, sub["sample_id"].to_numpy())
+    ti = sub["team"].astype(str).map({t: i for i, t in enumerate(teams)}).to_numpy(dtype=np.int64)
+    fi = sub["family"].astype(str).map({f: i for i, f in enumerate(fams)}).to_numpy(dtype=np.int64)
+    np.add.at(gpus, (si, ti, fi, hour[inside].astype(np.int64)), np.maximum(sub["gpus"].to_numpy(dtype=float), 0))
+    tot = gpus.sum(axis=1, keepdims=True)
+    share = np.divide(gpus, tot, out=np.zeros_like(gpus), where=tot > 0)
+    return replace(inputs, demand_teams=teams, demand_team_share=_ro(share))
 
 
 def build_inputs(

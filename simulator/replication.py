@@ -38,6 +38,9 @@ class ReplicationTask:
         This replication's ``SeedSequence``.
     detail
         Whether to build the hourly and charge tables.
+    demand_share
+        ``(teams, families, hours)`` team shares of this path's demand, or None (see
+        :attr:`SimulationInputs.demand_team_share`).
     """
 
     inputs: SimulationInputs
@@ -46,6 +49,7 @@ class ReplicationTask:
     replication: int
     seed: np.random.SeedSequence
     detail: bool
+    demand_share: np.ndarray | None = None
 
 
 @dataclass
@@ -76,7 +80,7 @@ def run_replication(task: ReplicationTask) -> ReplicationOutput:
     t_sim = time.perf_counter()
     rec = JobEngine(inputs, residual, events, child_rng(task.seed, 2)).run()
     sim_seconds = time.perf_counter() - t_sim
-    bill = account(inputs, load, rec, detail=task.detail)
+    bill = account(inputs, load, rec, detail=task.detail, demand_share=task.demand_share)
     bill.kpis["demand_sample"] = float(task.sample)
     return ReplicationOutput(replication=task.replication, sample=task.sample, bill=bill,
                              wall_seconds=time.perf_counter() - t_start, sim_seconds=sim_seconds,

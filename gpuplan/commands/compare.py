@@ -13,7 +13,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "compare", help="run the plan for several scenarios and show key figures side by side",
         description="Run the whole plan pipeline for each scenario and print the key figures (recommended "
-                    "purchases, expected and p95 cost, savings, coverage, utilization, carbon) side by side.",
+                    "purchases, expected and p95 cost, savings, coverage, utilization, carbon) side by side. Scenarios "
+                    "of different horizons also get per-year rows (totals x 8,760 / horizon hours); the "
+                    "95th percentile cannot be put per year and is said so.",
         epilog="example: gpuplan compare default scenarios/my_variant.toml --out compare.csv",
     )
     p.add_argument("scenarios", nargs="+", help="scenario TOML files or bundled names")
@@ -34,4 +36,6 @@ def run(args: argparse.Namespace) -> int:
     finally:
         close_mapper(mapper)
     print_table(table, args.out)
+    for note in table.attrs.get("notes", []):
+        print(f"\nNote: {note}")
     return 0

@@ -48,7 +48,7 @@ def overrides_from(pairs: list[str]) -> dict[str, object]:
 def run(args: argparse.Namespace) -> int:
     """Run the pipeline and write the report."""
     from gpuplan.pipeline import run_plan
-    from gpuplan.plan_report import write_plan
+    from gpuplan.plan_report import decision_lines, write_plan
 
     t0 = time.perf_counter()
     sc = load_scenario(args.scenario, overrides=overrides_from(args.set) or None)
@@ -61,17 +61,10 @@ def run(args: argparse.Namespace) -> int:
     path = write_plan(result, args.out)
     k = result.key_figures()
     print(f"Plan for scenario '{sc.name}' ({result.hours:,} h from {result.start:%Y-%m-%d %H:%M} UTC)")
-    buys = [f"{k[f'reserved_instances_{f}']:,.0f} {f} instances ({k[f'reserved_gpus_{f}']:,.0f} GPUs)"
-            if k.get(f"reserved_instances_{f}") == k.get(f"reserved_instances_{f}")  # NaN: instance size unknown
-            else f"{k[f'reserved_gpus_{f}']:,.1f} {f} GPUs" for f in sc.families if k.get(f"reserved_gpus_{f}")]
-    print(f"  buy at the start: {', '.join(buys) or 'no reservations'} and {k['committed_usd_per_hour']:,.2f} USD/h "
-          f"committed; total contract obligation {k['total_obligation_usd']:,.0f} USD")
+    for line in decision_lines(result):
+        print(f"  {line}")
     binding = result.capacity.binding
     print("  binding constraints: " + (", ".join(b["policy"] for b in binding) if binding else "none"))
-    print(f"  expected cost {k['expected_cost_usd']:,.0f} USD (p95 {k['p95_cost_usd']:,.0f}) vs all on-demand "
-          f"{k['all_on_demand_cost_usd']:,.0f} USD: {k['savings_vs_all_on_demand_pct']:.1f} % saved")
-    if "trailing_30d_cost_usd" in k:
-        print(f"  trailing-30-day rule would cost {k['trailing_30d_cost_usd']:,.0f} USD")
     if "schedule_carbon_saved_pct" in k:
         print(f"  carbon-aware schedule: {k['schedule_carbon_saved_pct']:.1f} % less carbon, "
               f"{k['schedule_energy_cost_saved_pct']:.1f} % less energy cost than running on arrival")

@@ -46,8 +46,8 @@ def test_overcommit_lists_each_drop_for_the_whole_plan_and_every_offer(pack: Neg
 
 def test_sensitivity_savings_rise_with_the_discount(pack: NegotiationPack) -> None:
     s = pack.sensitivity
-    assert set(s["growth_per_year"]) == {-0.25, 0.0, 0.15, 0.30}
-    for _, g in s.groupby(["offer", "growth_per_year"]):
+    assert set(s["demand_growth_per_year"]) == {-0.25, 0.0, 0.15, 0.30}
+    for _, g in s.groupby(["offer", "demand_growth_per_year"]):
         sav = g.sort_values("discount")["savings_usd"].to_numpy()
         assert (np.diff(sav) >= -1e-6).all()
 
@@ -64,7 +64,8 @@ def test_pack_writes_csv_and_markdown(pack: NegotiationPack, tmp_path: Path) -> 
     for title in ["Break-even utilization", "3-year term beat renewing", "over-committing", "discount x demand"]:
         assert title in text
     assert {p.name for p in (tmp_path / "neg").glob("*.csv")} == {
-        "purchases.csv", "break_even.csv", "three_year_vs_renewal.csv", "overcommit.csv", "sensitivity.csv"}
+        "purchases.csv", "break_even.csv", "three_year_vs_renewal.csv", "overcommit.csv", "sensitivity.csv",
+        "walk_away.csv"}
 
 
 def test_markdown_table_formats_numbers() -> None:
@@ -120,9 +121,35 @@ def test_negotiate_cli_bad_paths_file_exits_2(tmp_path: Path, capsys: pytest.Cap
 
 
 def test_sensitivity_row_at_todays_discount_is_todays_cost(pack: NegotiationPack) -> None:
-    """At each offer's current (demand-weighted) discount and zero growth, every rate is today's: the row
-    costs exactly what the plan costs, whichever offer is varied."""
-    s = pack.sensitivity[pack.sensitivity["growth_per_year"] == 0.0]
+    """At each offer's current (demand-weighted) discount and the planned growth (the forecast as it is),
+    every rate is today's: the row costs exactly what the plan costs, whichever offer is varied."""
+    s = pack.sensitivity[pack.sensitivity["demand_growth_per_year"] == 0.15]
     centre = [g.sort_values("discount")["expected_cost_usd"].iloc[len(g) // 2] for _, g in s.groupby("offer")]
     assert len(centre) >= 2
     assert np.allclose(centre, centre[0], rtol=1e-12)
+    assert centre[0] == pytest.approx(pack.plan.meta["expected_cost_usd"], rel=1e-12)
+
+
+def test_scenarios_of_different_horizons_are_put_per_year_by_hand() -> None:
+    from gpuplan.compare import normalise_horizons
+
+    table = pd.DataFrame({"figure": ["horizon_hours", "expected_cost_usd", "p95_cost_usd", "coverage"],
+                          "two weeks": [336, 1000.0, 1200.0, 0.8], "one year": [8760, 20000.0, 21000.0, 0.7]})
+    out, notes = normalise_horizons(table)
+    rows = out.set_index("figure")
+    # 1,000 USD in 336 h is 1,000 x 8,760 / 336 = 26,071.43 USD a year; a one-year plan stays as it is
+    assert rows.loc["expected_cost_usd_per_year", "two weeks"] == pytest.approx(26071.428571, abs=1e-6)
+    assert rows.loc["expected_cost_usd_per_year", "one year"] == pytest.approx(20000.0, abs=1e-9)
+    assert "p95_cost_usd_per_year" not in rows.index and "coverage_per_year" not in rows.index
+    assert any("p95_cost_usd" in n and "cannot be put per year" in n for n in notes)
+    assert any("336 h" in n and "8,760 h" in n for n in notes)
+    same, none = normalise_horizons(table.assign(**{"one year": [336, 20000.0, 21000.0, 0.7]}))
+    assert none == [] and same.equals(table.assign(**{"one year": [336, 20000.0, 21000.0, 0.7]}))
+
+
+def test_compare_cli_says_when_horizons_differ(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    short = tmp_path / "short.toml"
+    short.write_text('extends = "small"\nname = "short"\n[demand.forecast]\nhorizon_hours = 168\nn_paths = 2\n')
+    assert main(["-q", "compare", "small", str(short), "--replications", "1", "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "expected_cost_usd_per_year" in out and "cannot be put per year" in out

@@ -8,6 +8,7 @@ import pytest
 
 from optimizer.analytics import (
     break_even_table,
+    committed_level,
     cost_curve,
     curve_break_even,
     cvar,
@@ -104,8 +105,72 @@ def test_three_year_term_needs_more_discount_when_demand_may_shrink() -> None:
     # at the break-even discount the 3-year cost equals the renewal cost
     d = shrink["min_three_year_discount"]
     years = [inp.demand[0].ravel() * 0.7 ** y for y in range(3)]
-    three = newsvendor(np.concatenate(years), 2.0, d)[1]
+    three = newsvendor(np.concatenate(years), 2.0, d)[1] / inp.n_paths
     assert three == pytest.approx(shrink["renewal_cost_usd"], rel=1e-3)
+
+
+def test_renewal_cost_is_the_expected_cost_of_one_path_not_the_sum_over_paths() -> None:
+    # flat 30 GPUs on 2 paths x 100 h, od 2, 1-year at 30 % off: each year costs 100 h x 30 x 2 x 0.7 on each path.
+    # Before the fix the table summed the 2 paths: 25,200 instead of 12,600.
+    inp = _one_family(np.full((2, 100), 30.0))
+    row = min_three_year_discount(inp).iloc[0]
+    assert row["renewal_cost_usd"] == pytest.approx(3 * 100 * 30 * 2.0 * 0.7, rel=1e-12)
+    assert row["three_year_cost_usd_at_offer"] == pytest.approx(3 * 100 * 30 * 2.0 * 0.55, rel=1e-12)
+
+
+def _reserved_family(demand: np.ndarray, change: float) -> tuple:
+    sc = make_scenario({"a100": {"on_demand_usd_per_gpu_hour": 2.0, "on_demand_price_change_per_year": change,
+                                 "reserved": [{"term_years": 1, "usd_per_gpu_hour": 1.4},
+                                              {"term_years": 3, "usd_per_gpu_hour": 1.0}]}})
+    return sc, capacity_inputs(make_paths({"a100": demand}), sc)
+
+
+@pytest.mark.parametrize(("c", "r"), [(-0.15, 0.0), (-0.15, 0.08), (-0.35, 0.05), (0.1, 0.0)])
+def test_min_three_year_discount_matches_the_closed_form_under_exponential_price_change(c: float, r: float) -> None:
+    """Flat, fully committed demand, on-demand od (1 + c)^t, present values at r: a 3-year reservation at
+    od (1 - d3) for three years against 1-year reservations bought each year at od (1 + c)^y (1 - d1).
+    PV(3-year) = PV(renewals) gives 1 - d3 = (1 - d1) sum_y (1+c)^y (1+r)^-y / sum_y (1+r)^-y."""
+    _, inp = _reserved_family(np.full((2, 200), 30.0), c)
+    row = min_three_year_discount(inp, price_change_per_year={"a100": c}, discount_rate_per_year=r).iloc[0]
+    v = [(1 + r) ** -y for y in range(3)]
+    closed = 1 - 0.7 * sum((1 + c) ** y * v[y] for y in range(3)) / sum(v)
+    assert row["min_three_year_discount"] == pytest.approx(closed, abs=1e-6)
+    # the renewal bill by hand: hour h of year y sits at y + h/200 years
+    hand = sum(30 * 2.0 * (1 + c) ** y * 0.7 * (1 + r) ** -(y + h / 200) for y in range(3) for h in range(200))
+    assert row["renewal_cost_usd"] == pytest.approx(hand, rel=1e-9)
+
+
+def test_savings_plan_discount_follows_on_demand_so_the_price_change_cancels() -> None:
+    # both the 3-year and the renewed 1-year savings plans pay (1 - d) of whatever on-demand becomes
+    _, inp = _reserved_family(np.full((2, 200), 30.0), -0.2)
+    row = min_three_year_discount(inp, price_change_per_year={"a100": -0.2}, instrument="savings_plan").iloc[0]
+    assert row["min_three_year_discount"] == pytest.approx(0.3, abs=1e-6)
+    hand = sum(30 * 2.0 * 0.8 ** (y + h / 200) * 0.7 for y in range(3) for h in range(200))
+    assert row["renewal_cost_usd"] == pytest.approx(hand, rel=1e-9)
+
+
+@pytest.mark.parametrize("d", [0.0, 0.2, 0.5, 0.9])
+def test_committed_level_with_moving_prices_matches_brute_force(d: float) -> None:
+    rng = np.random.default_rng(7)
+    demand = rng.gamma(3, 5, size=300).round(1)
+    p = 2.0 * 0.8 ** (np.arange(300) / 300)
+    a = 1.0 * (1 - d) * np.ones(300)
+    level, cost = committed_level(demand, a, p)
+    grid = np.unique(np.concatenate([[0.0], demand]))
+    brute = [float((a * x).sum() + (p * np.maximum(demand - x, 0)).sum()) for x in grid]
+    assert cost == pytest.approx(min(brute), rel=1e-12)
+    assert level == grid[int(np.argmin(brute))]
+
+
+def test_sensitivity_growth_is_whole_demand_growth_not_growth_on_top_of_the_forecast() -> None:
+    """The forecast already grows 15 %/year: the 15 % row is the forecast, the 0 % row is flat demand."""
+    inp = _one_family(np.full((1, 100), 10.0))
+    plan = all_on_demand()
+    tab = sensitivity_table(plan, inp, discounts=(0.3,), growths=(0.0, 0.15), offer="committed_1y",
+                            planned_growth=0.15).set_index("demand_growth_per_year")
+    assert tab.loc[0.15, "all_on_demand_usd"] == pytest.approx(100 * 10 * 2.0, rel=1e-12)
+    flat = sum(10 * 2.0 / 1.15 ** (h / 8760) for h in range(100))
+    assert tab.loc[0.0, "all_on_demand_usd"] == pytest.approx(flat, rel=1e-12)
 
 
 def test_overcommitment_cost_grows_with_the_demand_drop() -> None:
@@ -125,9 +190,9 @@ def test_sensitivity_savings_rise_with_discount_and_growth() -> None:
     inp = _one_family(seasonal_demand(rng, 40, 3, 400))
     plan = CapacityPlan("p", committed=(CommitmentPurchase(3, 40.0),))
     tab = sensitivity_table(plan, inp, discounts=(0.3, 0.45, 0.6), growths=(-0.5, 0.0, 0.5))
-    grid = tab.pivot(index="discount", columns="growth_per_year", values="savings_usd")
+    grid = tab.pivot(index="discount", columns="demand_growth_per_year", values="savings_usd")
     assert (np.diff(grid.to_numpy(), axis=0) > 0).all()
-    util = tab.pivot(index="discount", columns="growth_per_year", values="commitment_utilization")
+    util = tab.pivot(index="discount", columns="demand_growth_per_year", values="commitment_utilization")
     assert (np.diff(util.to_numpy(), axis=1) >= -1e-12).all()
 
 
@@ -160,3 +225,16 @@ def test_evaluate_plan_accepts_a_frame_or_inputs() -> None:
     b = evaluate_plan(all_on_demand(), capacity_inputs(paths, sc))
     pd.testing.assert_frame_equal(a, b)
     assert a["total_usd"].tolist() == pytest.approx([10.0, 10.0])
+
+
+def test_each_instrument_is_judged_on_its_own_offers() -> None:
+    sc = make_scenario({"a100": {"on_demand_usd_per_gpu_hour": 2.0, "committed_discount": {"1y": 0.2, "3y": 0.4},
+                                 "reserved": [{"term_years": 1, "usd_per_gpu_hour": 1.4},
+                                              {"term_years": 3, "usd_per_gpu_hour": 1.0}]}})
+    inp = capacity_inputs(make_paths({"a100": np.full((1, 50), 5.0)}), sc)
+    res = min_three_year_discount(inp, instrument="reservation").iloc[0]
+    sp = min_three_year_discount(inp, instrument="savings_plan").iloc[0]
+    assert (res["one_year_discount"], res["offered_three_year_discount"]) == pytest.approx((0.3, 0.5))
+    assert (sp["one_year_discount"], sp["offered_three_year_discount"]) == pytest.approx((0.2, 0.4))
+    # flat demand, flat prices: the 3-year term needs exactly the 1-year discount
+    assert sp["min_three_year_discount"] == pytest.approx(0.2, abs=1e-6)

@@ -10,7 +10,7 @@ import pytest
 
 from scenarios.plan import CapacityPlan, CommitmentPurchase, ReservedPurchase
 from simulator import simulate, to_focus
-from tests.simulator._util import demand_frame, flat_signal, jobs, scenario
+from tests.simulator._util import T0, demand_frame, flat_signal, jobs, scenario
 
 EXACT = 1e-9
 
@@ -156,3 +156,28 @@ def test_idle_commitment_cost_prices_each_familys_idle_gpus_at_its_own_rate() ->
     t = res.teams
     allocated = float((t["reserved_idle_allocated_usd"] + t["committed_unused_allocated_usd"]).sum())
     assert allocated == pytest.approx(45.0, abs=EXACT)
+
+
+def test_fluid_demand_is_shown_back_to_its_teams_hour_by_hour_by_hand() -> None:
+    # 4 reserved GPUs at 1.5, on demand 2.0, no spot.  Demand 10, 10, 2, 2 GPUs: team A 6, 6, 2, 0 and
+    # team B 4, 4, 0, 2.  Hours 0-1: 4 reserved (6 USD) + 6 on demand (12 USD), split 60/40; hours 2-3:
+    # 2 reserved used (3 USD) all to the one team with demand, 2 idle (3 USD each hour).
+    # A: reserved 0.6 x 6 x 2 + 3 = 10.2, on demand 0.6 x 12 x 2 = 14.4; B: 7.8 and 9.6.
+    # Idle 6 USD by reserved GPU-hours: A 0.6 x 4 x 2 + 2 = 6.8, B 5.2 of 12 -> A 3.4, B 2.6.
+    from simulator.api import run
+    from simulator.inputs import build_inputs, with_demand_teams
+
+    plan = CapacityPlan("p", reserved=(ReservedPurchase("x", 1, "no_upfront", 4, 1.5),))
+    dem = demand_frame({"x": np.array([10.0, 10.0, 2.0, 2.0])})
+    ts = pd.date_range(T0, periods=4, freq="h")
+    team = pd.DataFrame({"family": "x", "team": ["A"] * 4 + ["B"] * 4, "timestamp": list(ts) * 2, "sample_id": 0,
+                         "gpus": [6.0, 6.0, 2.0, 0.0, 4.0, 4.0, 0.0, 2.0]})
+    inputs = with_demand_teams(build_inputs(scenario(), plan, demand=dem), team)
+    t = run(inputs, replications=1, progress=False).teams.set_index("team")
+    assert set(t.index) == {"A", "B"}  # nothing left in '(demand)'
+    assert t.loc["A", "reserved_used_usd"] == pytest.approx(10.2, abs=EXACT)
+    assert t.loc["A", "on_demand_usd"] == pytest.approx(14.4, abs=EXACT)
+    assert t.loc["A", "reserved_idle_allocated_usd"] == pytest.approx(3.4, abs=EXACT)
+    assert t.loc["A", "showback_usd"] == pytest.approx(28.0, abs=EXACT)
+    assert t.loc["B", "showback_usd"] == pytest.approx(20.0, abs=EXACT)
+    assert t["showback_usd"].sum() == pytest.approx(48.0, abs=EXACT)
