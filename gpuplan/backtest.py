@@ -132,6 +132,22 @@ def choose_origins(first: pd.Timestamp, end: pd.Timestamp, *, n_origins: int | N
     return [t for t in out if t <= hi]
 
 
+def parse_every(text: str) -> pd.Timedelta:
+    """Parse a spacing like ``7d``, ``36h`` or ``2w`` (days, hours, weeks)."""
+    units = {"h": 1.0, "d": 24.0, "w": 168.0}
+    t = text.strip().lower()
+    try:
+        if not t or t[-1] not in units:
+            raise ValueError
+        value = float(t[:-1])
+    except ValueError:
+        raise InputError(f"--every '{text}' is not a spacing", column="--every",
+                         fix="a number with h, d or w, e.g. --every 7d") from None
+    if value <= 0:
+        raise InputError(f"--every '{text}' must be positive", column="--every", fix="e.g. --every 7d")
+    return pd.Timedelta(hours=value * units[t[-1]])
+
+
 # -- rules ----------------------------------------------------------------------------------------------
 def coverage_level(demand: np.ndarray, target: float) -> float:
     """The level ``x`` [GPUs] with ``sum(min(d, x)) = target * sum(d)`` over the hours ``d``, exactly.
@@ -505,6 +521,7 @@ __all__ = [
     "choose_origins",
     "coverage_level",
     "decide",
+    "parse_every",
     "run_backtest",
     "run_origin",
     "split_history",

@@ -6,30 +6,11 @@ import argparse
 import logging
 import time
 
-import pandas as pd
-
 from gpuplan.commands._common import add_executor_options, close_mapper, mapper_from_args
 from gpuplan.commands.plan import overrides_from
-from scenarios.errors import InputError
 from scenarios.loader import load_scenario
 
 log = logging.getLogger("gpuplan")
-
-
-def parse_every(text: str) -> pd.Timedelta:
-    """Parse a spacing like ``7d``, ``36h`` or ``2w`` (days, hours, weeks)."""
-    units = {"h": 1.0, "d": 24.0, "w": 168.0}
-    t = text.strip().lower()
-    try:
-        if not t or t[-1] not in units:
-            raise ValueError
-        value = float(t[:-1])
-    except ValueError:
-        raise InputError(f"--every '{text}' is not a spacing", column="--every",
-                         fix="a number with h, d or w, e.g. --every 7d") from None
-    if value <= 0:
-        raise InputError(f"--every '{text}' must be positive", column="--every", fix="e.g. --every 7d")
-    return pd.Timedelta(hours=value * units[t[-1]])
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -67,7 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the backtest, print the policy table and write the report."""
-    from gpuplan.backtest import run_backtest
+    from gpuplan.backtest import parse_every, run_backtest
     from gpuplan.backtest_report import summary_table, write_backtest
     from gpuplan.commands._common import print_table
 
