@@ -127,9 +127,10 @@ def choose_origins(first: pd.Timestamp, end: pd.Timestamp, *, n_origins: int | N
         raise InputError("--origins must be at least 1", column="--origins")
     if n == 1:
         return [lo]
-    step_days = (hi - lo) / pd.Timedelta(days=1) / (n - 1)
-    out = sorted({lo + pd.Timedelta(days=round(i * step_days)) for i in range(n)})
-    return [t for t in out if t <= hi]
+    span = (hi - lo) / pd.Timedelta(days=1)
+    step_days = span / (n - 1)
+    whole = math.floor(span + 1e-9)   # the last origin stays at or before ``hi``
+    return sorted({lo + pd.Timedelta(days=min(round(i * step_days), whole)) for i in range(n)})
 
 
 def parse_every(text: str) -> pd.Timedelta:

@@ -94,6 +94,11 @@ def test_origins_default_and_every() -> None:
     end = first + pd.Timedelta(days=31)
     o = choose_origins(first, end)
     assert [x.day for x in o] == [15, 18, 22, 25]      # day 14, 17.3, 20.7, 24 after the start, rounded
+    # 815 h: origins may lie 0 to 12.96 days after the first; round(12.96) = 13 would leave less than 7 days
+    # after the last origin, so it is kept at 12
+    o34 = choose_origins(first, first + pd.Timedelta(hours=815))
+    assert [(x - first) / pd.Timedelta(days=1) for x in o34] == [14, 18, 23, 26]
+    assert o34[-1] <= first + pd.Timedelta(hours=815) - pd.Timedelta(days=7)
     w = choose_origins(first, end, every=pd.Timedelta(days=7))
     assert [x.day for x in w] == [15, 22]
     from scenarios.errors import InputError
