@@ -202,3 +202,14 @@ def test_cli_backtest_rejects_a_bad_spacing(tmp_path: Path, capsys: pytest.Captu
     assert rc == 2
     assert "--every" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_origins_on_a_dask_cluster_give_the_serial_numbers(tmp_path: Path) -> None:
+    from gpuplan.executors import DaskMapper
+
+    sc = _scenario(tmp_path, _bursty(24, seed=7), model="naive24")
+    serial = run_backtest(sc, n_origins=3, min_train_days=14, min_eval_days=5)
+    with DaskMapper("local", workers=2, progress=False) as mapper:
+        on_dask = run_backtest(sc, n_origins=3, min_train_days=14, min_eval_days=5, mapper=mapper)
+    pd.testing.assert_frame_equal(serial.table, on_dask.table)
+    assert serial.plans == on_dask.plans
