@@ -18,7 +18,7 @@ def _factories() -> dict[str, tuple[Callable[..., ForecastModel], dict[str, Any]
     from forecasting.theta import Theta
 
     return {
-        "auto": (AutoModel, {}, "median of cheap models trimmed and calibrated by rolling-origin CV"),
+        "auto": (AutoModel, {}, "skill-weighted mean of cheap models chosen and calibrated by rolling-origin CV"),
         "naive": (Naive, {}, "last value (random walk)"),
         "naive24": (SeasonalNaive, {"season_length": 24}, "same hour yesterday"),
         "naive168": (SeasonalNaive, {"season_length": 168}, "same hour last week"),

@@ -6,6 +6,7 @@ engines (``forecasting``, ``simulator``, ``optimizer``) and the shared vocabular
 The public API used by the notebooks::
 
     from gpuplan import load_scenario, run_plan, write_plan, negotiation_pack, compare_scenarios, sweep
+    from gpuplan import run_backtest, write_backtest
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ _EXPORTS = {
     "sweep": "gpuplan.compare",
     "sweep_grid": "gpuplan.compare",
     "make_mapper": "gpuplan.executors",
+    "run_backtest": "gpuplan.backtest",
+    "write_backtest": "gpuplan.backtest_report",
 }
 
 __all__ = sorted(_EXPORTS)

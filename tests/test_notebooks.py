@@ -113,7 +113,7 @@ def _small() -> Any:
 # the committed files
 # -------------------------------------------------------------------------------------------------
 NAMES = ["01_procurement_planner.ipynb", "02_finops_commitments.ipynb", "03_sustainability_schedules.ipynb",
-         "04_bring_your_own_data.ipynb"]
+         "04_bring_your_own_data.ipynb", "05_backtest.ipynb"]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -295,4 +295,59 @@ def test_byod_notebook_plans_from_the_export_and_writes_the_report() -> None:
     assert {"recommended", "all-on-demand", "current"} <= set(s["plans"])
     assert s["expected_cost_usd"]["recommended"] < s["expected_cost_usd"]["all-on-demand"]
     assert {"report.html", "plan.json", "tables/purchases.csv"} <= set(s["report_files"])
+    assert s["report_bytes"] > 10_000
+
+
+# -------------------------------------------------------------------------------------------------
+# 05 backtest
+# -------------------------------------------------------------------------------------------------
+def _raw_helios() -> pd.DataFrame:
+    """The bundled Helios VC file read with plain pandas: UTC hours, family from the scenario's mapping."""
+    sc = _small()
+    raw = pd.read_csv(ROOT / "scenarios" / "data" / "helios_earth_vc_hourly.csv")
+    raw["timestamp"] = pd.to_datetime(raw["hour_start"]).dt.tz_localize("Asia/Shanghai").dt.tz_convert("UTC")
+    raw["family"] = raw["vc"].map(sc.demand.team_family)
+    return raw
+
+
+def test_backtest_notebook_holds_purchases_to_the_end_of_the_raw_history() -> None:
+    s = execute("05_backtest.ipynb").summary()
+    raw = _raw_helios()
+    end = raw["timestamp"].max() + pd.Timedelta(hours=1)
+    assert pd.Timestamp(s["history_end"]) == end
+    origins = [pd.Timestamp(o) for o in s["origins"]]
+    assert len(origins) == 4 and origins == sorted(origins)
+    first = raw["timestamp"].min()
+    assert origins[0] == first + pd.Timedelta(days=14) and origins[-1] == end - pd.Timedelta(days=7)
+    for o in origins:
+        assert s["held_hours"][str(o)] == int((end - o) / pd.Timedelta(hours=1))
+        after = raw[raw["timestamp"] >= o]
+        assert s["demand_gpu_hours"][str(o)] == pytest.approx(float(after["running_gpu_mean"].sum()), rel=1e-9)
+
+
+def test_backtest_notebook_costs_are_bounded_by_hindsight_and_by_the_price_list() -> None:
+    s = execute("05_backtest.ipynb").summary()
+    sc = _small()
+    raw = _raw_helios()
+    share = sc.demand.preemptible_share
+    cost = s["cost_usd"]
+    for o in s["origins"]:
+        after = raw[raw["timestamp"] >= pd.Timestamp(o)]
+        by_fam = after.groupby("family")["running_gpu_mean"].sum()
+        list_usd = sum(float(v) * sc.catalog[f].on_demand_usd_per_gpu_hour for f, v in by_fam.items())
+        # buying nothing: at most everything at on-demand list price, at least the non-interruptible share of it
+        assert (1 - share) * list_usd - 1e-6 <= cost["all-on-demand"][o] <= list_usd + 1e-6
+        hs = cost["perfect-hindsight"][o]
+        assert all(cost[p][o] >= hs - 1e-6 for p in cost)
+        assert hs < cost["all-on-demand"][o]
+    for p, r in s["mean_regret_pct"].items():
+        mean = np.mean([100 * (cost[p][o] / cost["perfect-hindsight"][o] - 1) for o in s["origins"]])
+        assert r == pytest.approx(mean, rel=1e-9, abs=1e-9), p
+    saved = [100 * (1 - cost["gpuplan"][o] / cost["all-on-demand"][o]) for o in s["origins"]]
+    assert s["saved_vs_nothing_pct"] == pytest.approx(saved, rel=1e-12)
+    d = s["decomposition"]
+    assert np.allclose(np.add(d["forecast_pct"], d["rule_pct"]), d["regret_pct"])
+    beats = np.mean([cost["gpuplan"][o] < cost["trailing-30d"][o] * (1 - 1e-9) for o in s["origins"]])
+    assert s["beats_share"]["trailing-30d"] == pytest.approx(beats)
+    assert {"report.html", "summary.json", "tables/backtest_origins.csv"} <= set(s["report_files"])
     assert s["report_bytes"] > 10_000
