@@ -133,7 +133,7 @@ def fit_traffic(path: str | Path) -> dict[str, Any]:
     d60 = float(c60.var() / c60.mean())
     a = max((d60 - d1) / (59.0 * m), 0.0)
     b = max(((d1 - 1.0) / m - a) / (1.0 + a), 0.0)
-    rho = float(req[["input_tokens", "output_tokens"]].corr(method="spearman").iloc[0, 1])
+    rho = float(req["input_tokens"].corr(req["output_tokens"], method="spearman"))
     return {
         "requests": len(req),
         "requests_per_s": m,
@@ -163,7 +163,7 @@ def hourly_shape(start: pd.Timestamp, hours: int, gen: TrafficGenerator) -> np.n
     def raw(ts: pd.DatetimeIndex) -> np.ndarray:
         h = ts.hour.to_numpy() + 0.5
         day = 1.0 + gen.daily_amplitude * np.cos(2 * np.pi * (h - gen.peak_hour_utc) / 24.0)
-        return day * np.where(ts.dayofweek.to_numpy() >= 5, gen.weekend_factor, 1.0)
+        return day * np.where(ts.day_of_week.to_numpy() >= 5, gen.weekend_factor, 1.0)
 
     week = pd.date_range("2024-01-01", periods=168, freq="h", tz="UTC")   # a Monday
     idx = pd.date_range(start, periods=hours, freq="h")

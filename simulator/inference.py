@@ -11,8 +11,9 @@ Events are kept to O(1) per batch: arrivals are a sorted array that free replica
 process is only woken while some replica is idle.  Hourly figures come from interval arithmetic on the
 replicas' lifetimes and busy periods, not from per-hour events.
 
-The autoscaler looks every ``interval_s``: demand is ``busy replicas + queued requests / max_batch``; the
-replicas it wants are ``ceil(demand / target_utilization)`` within ``[min_warm_replicas, max_replicas]``.
+The autoscaler looks every ``interval_s``: demand is ``(requests in service + queued) / max_batch`` (batch
+slots, since a replica with a batch of one is busy but mostly free); the replicas it wants are
+``ceil(demand / target_utilization)`` within ``[min_warm_replicas, max_replicas]``.
 A scale-up is asked at once and serves after ``scale_up_lag_s + cold_start_s``; a scale-down waits until
 demand has stayed low for ``scale_down_delay_s``, then releases idle replicas (busy ones after their batch).
 The first ``min_warm_replicas`` replicas are the warm floor and never released.
@@ -132,6 +133,7 @@ class _Replay:
         self.idle_waiter: simpy.Event | None = None
         self.events = 0
         self.busy = 0
+        self.inflight = 0
         self.starting = 0
         self.ready = 0
         self.retire_busy = 0
@@ -221,9 +223,11 @@ class _Replay:
             self.batches_s.append(now)
             self.batches_e.append(now + busy)
             self.busy += 1
+            self.inflight += b
             self.events += 1
             yield timeout(busy)
             self.busy -= 1
+            self.inflight -= b
 
     def _stop(self, rid: int) -> None:
         rec = self.rep[rid]
@@ -267,7 +271,7 @@ class _Replay:
             now = env.now
             k = self.head
             queued = int(np.searchsorted(self.arr, now, side="right")) - k
-            demand = self.busy + max(queued, 0) / self.profile.max_batch
+            demand = (self.inflight + max(queued, 0)) / self.profile.max_batch
             want = min(max(math.ceil(demand / pol.target_utilization - 1e-9), pol.min_warm_replicas),
                        pol.max_replicas)
             have = self.ready + self.starting - self.retire_busy
