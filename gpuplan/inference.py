@@ -299,6 +299,21 @@ def run_inference(sc: Scenario, start: pd.Timestamp | None = None) -> InferenceR
     return InferenceRun(scenario=sc, start=st, hours=hours, models=models, notes=notes)
 
 
+def add_steady_demand(paths: pd.DataFrame, demand: pd.DataFrame) -> pd.DataFrame:
+    """Add an hourly demand per family (``series_id, timestamp, gpus``) to every sample path [GPUs].
+
+    Hours and families of ``paths`` without a row in ``demand`` are unchanged; ``demand`` rows outside
+    ``paths`` are ignored (the plan window decides).
+    """
+    if demand.empty:
+        return paths
+    add = demand.rename(columns={"gpus": "_add"})[["series_id", "timestamp", "_add"]]
+    out = paths.merge(add.astype({"series_id": paths["series_id"].dtype}), on=["series_id", "timestamp"],
+                      how="left", sort=False)
+    out["gpus"] = out["gpus"] + out.pop("_add").fillna(0.0)
+    return out[paths.columns]
+
+
 def inference_tables(run: InferenceRun) -> dict[str, pd.DataFrame]:
     """CSV tables of an inference run, by file stem."""
     t: dict[str, pd.DataFrame] = {"inference_summary": run.summary_table()}

@@ -126,7 +126,8 @@ class ScalingPolicy(_Model):
     min_warm_replicas: Annotated[int, Field(ge=0)] = Field(1, description="Replicas always kept warm [replicas].")
     max_replicas: Annotated[int, Field(ge=1)] = Field(64, description="Upper bound on replicas [replicas].")
     target_utilization: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
-        0.7, description="Busy share of replicas the autoscaler aims at [fraction]."
+        0.2, description="Share of batch slots ((requests in service + queued) / (replicas x max_batch)) the "
+                         "autoscaler aims at [fraction]."
     )
     scale_up_lag_s: NonNeg = Field(30.0, description="Delay before a scale-up decision is acted on (plus cold start) [s].")
     scale_down_delay_s: NonNeg = Field(600.0, description="Time demand must stay low before a replica is released [s].")
@@ -174,7 +175,12 @@ class Inference(_Model):
         None, description="Warm floors the planner tries; default: 0..the static peak need."
     )
     sweep_target_utilization: list[Annotated[float, Field(gt=0.0, le=1.0)]] = Field(
-        default_factory=lambda: [0.5, 0.7, 0.85], description="Target utilisations the planner tries [fraction]."
+        default_factory=lambda: [0.1, 0.2, 0.4],
+        description="Target utilisations (share of batch slots in use) the planner tries [fraction].",
+    )
+    commit_warm_floor: bool = Field(
+        True, description="gpuplan plan adds the recommended warm floor's GPUs to every hour of the training "
+                          "demand the capacity optimizer commits against."
     )
 
     @model_validator(mode="after")
