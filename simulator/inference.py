@@ -14,8 +14,9 @@ replicas' lifetimes and busy periods, not from per-hour events.
 The autoscaler looks every ``interval_s``: demand is ``(requests in service + queued) / max_batch`` (batch
 slots, since a replica with a batch of one is busy but mostly free); the replicas it wants are
 ``ceil(demand / target_utilization)`` within ``[min_warm_replicas, max_replicas]``.
-A scale-up is asked at once and serves after ``scale_up_lag_s + cold_start_s``; a scale-down waits until
-demand has stayed low for ``scale_down_delay_s``, then releases idle replicas (busy ones after their batch).
+A scale-up is asked at once and serves after ``scale_up_lag_s + cold_start_s``; a scale-down keeps the
+most replicas any look of the last ``scale_down_delay_s`` wanted (Kubernetes HPA's stabilisation window),
+releasing replicas still starting first, then idle ones, then busy ones after their batch.
 The first ``min_warm_replicas`` replicas are the warm floor and never released.
 """
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
@@ -264,7 +266,7 @@ class _Replay:
     # -- autoscaler -------------------------------------------------------------------------------
     def _autoscaler(self) -> Generator[simpy.Event, Any, None]:
         env, pol = self.env, self.policy
-        low_since: float | None = None
+        recent: deque[tuple[float, int]] = deque()   # (time, replicas wanted) over the scale-down window
         while env.now < self.horizon:
             self.events += 1
             yield env.timeout(pol.interval_s)
@@ -274,19 +276,18 @@ class _Replay:
             demand = (self.inflight + max(queued, 0)) / self.profile.max_batch
             want = min(max(math.ceil(demand / pol.target_utilization - 1e-9), pol.min_warm_replicas),
                        pol.max_replicas)
+            recent.append((now, want))
+            while recent[0][0] <= now - pol.scale_down_delay_s:
+                recent.popleft()
             have = self.ready + self.starting - self.retire_busy
             if want > have:
-                low_since = None
                 for _ in range(want - have):
                     self._add(cold=True)
-            elif want < have:
-                if low_since is None:
-                    low_since = now
-                if now - low_since >= pol.scale_down_delay_s:
-                    self._release(have - want)
-                    low_since = None
             else:
-                low_since = None
+                # release only what no tick of the last scale_down_delay_s wanted (HPA stabilisation window)
+                keep = max(w for _, w in recent)
+                if keep < have:
+                    self._release(have - keep)
 
     def _release(self, n: int) -> None:
         # starting replicas first (newest first), then idle ones, then busy ones after their batch

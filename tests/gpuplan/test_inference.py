@@ -99,3 +99,34 @@ def test_plan_includes_inference_without_moving_training_figures() -> None:
     assert run.extras["inference"] is not None
     assert "inference_chat8b_options" in plan_tables(run)
     assert any(s.title == "Inference serving" for s in build_report(run).sections)
+
+
+@pytest.mark.slow
+def test_planner_prediction_on_generated_traffic_matches_a_replay_of_the_real_azure_trace_within_2_points() -> None:
+    from scenarios.traffic import bundled_traffic_fit, read_requests
+    from simulator.inference import replay
+
+    # the planner sees only generated traffic: the conversation trace's rate, burstiness and token lengths
+    # over 4 hours (flat daily shape, as the trace covers one hour); the real trace is never shown to it
+    ov = {"inference.replay_hours": 4, "inference.sweep_min_warm": [4, 8], "inference.sweep_target_utilization": [0.2, 0.3],
+          "inference.models.chat8b.traffic.generator.requests_per_s": bundled_traffic_fit()["conv"]["requests_per_s"],
+          "inference.models.chat8b.traffic.generator.daily_amplitude": 0.0,
+          "inference.models.chat8b.traffic.generator.weekend_factor": 1.0,
+          "inference.models.chat8b.policy.max_replicas": 40}
+    sc = load_scenario("default", overrides=ov)
+    m = run_inference(sc).models["chat8b"]
+    assert m.chosen is not None
+    real = read_requests(sc.resolve("bundled:azure_llm_conv"), tz="UTC")
+    arr = (real["timestamp"] - real["timestamp"].iloc[0]).dt.total_seconds().to_numpy()
+    floor, target = int(m.chosen["min_warm_replicas"]), m.chosen["target_utilization"]
+    if pd.isna(target):
+        pol = m.model.policy.model_copy(update={"min_warm_replicas": floor, "max_replicas": floor})
+        rep = replay(arr, real["input_tokens"].to_numpy(float), real["output_tokens"].to_numpy(float), m.model.profile,
+                     pol, autoscale=False)
+    else:
+        pol = m.model.policy.model_copy(update={"min_warm_replicas": floor, "target_utilization": float(target)})
+        rep = replay(arr, real["input_tokens"].to_numpy(float), real["output_tokens"].to_numpy(float), m.model.profile,
+                     pol, initial_replicas=floor)
+    predicted, actual = float(m.chosen["slo_attainment"]), rep.slo_attainment(m.model.slo)
+    print(f"chosen {m.summary['policy']}: predicted {100 * predicted:.2f} %, real trace {100 * actual:.2f} %")
+    assert abs(predicted - actual) <= 0.02
