@@ -147,3 +147,11 @@ def test_bundled_json_names_its_source() -> None:
 
     doc = json.loads(resources.files("scenarios").joinpath("data/azure_llm_traffic.json").read_text())
     assert "CC BY 4.0" in doc["about"] and "Splitwise" in doc["about"]
+
+
+def test_request_table_is_registered_with_units() -> None:
+    from scenarios.tables import registry
+
+    cols = registry()["requests"]
+    assert [c.name for c in cols] == REQUEST_COLUMNS
+    assert {c.name: c.unit for c in cols}["input_tokens"] == "tokens"
