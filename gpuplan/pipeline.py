@@ -24,6 +24,7 @@ import pandas as pd
 
 from forecasting.core import Forecaster, ForecastResult
 from forecasting.planned import PlannedChanges
+from gpuplan.inference import add_steady_demand, run_inference
 from optimizer.analytics import cost_curve
 from optimizer.inputs import paths_to_array
 from optimizer.recommend import (
@@ -406,6 +407,15 @@ def run_plan(sc: Scenario, *, mapper: Mapper | None = None, progress: bool = Tru
         assert fc.paths is not None
         fam_paths = family_level(fc.paths, sc)
         notes += fc.notes
+    inference = None
+    if sc.inference is not None:
+        with _step(t, "inference", "inference: warm floor and serving policy per model"):
+            inference = run_inference(sc, start=start)
+            notes += inference.notes
+            if sc.inference.commit_warm_floor:
+                fam_paths = add_steady_demand(fam_paths, inference.floor_demand(start, hours))
+                notes.append("inference warm floor added to the demand the plan commits against: " + ", ".join(
+                    f"{f} {g:g} GPUs" for f, g in inference.floor_gpus().items()))
     with _step(t, "optimize", "step 3/6: optimising the capacity mix"):
         spot = load_spot(sc, start, hours)
         cap = recommend_capacity(fam_paths, sc, history=hist.family_history(), spot=spot, mapper=mapper,
@@ -417,7 +427,7 @@ def run_plan(sc: Scenario, *, mapper: Mapper | None = None, progress: bool = Tru
         cur = current_plan(sc, start)
         if cur.name == "current":
             plans["current"] = cur
-        extras: dict[str, Any] = {}
+        extras: dict[str, Any] = {} if inference is None else {"inference": inference}
         cfg = solver_config(sc)
         if analyses:
             extras["cost_curve"] = cost_curve(cap.plan, cap.inputs, factors=CURVE_FACTORS)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from gpuplan import charts
+from gpuplan.inference import add_inference_section, inference_tables
 from gpuplan.pipeline import LEVER_RANGES, PlanRun
 from gpuplan.report import Report, money
 from optimizer.analytics import curve_break_even
@@ -112,6 +113,8 @@ def plan_tables(run: PlanRun) -> dict[str, pd.DataFrame]:
     if run.schedule is not None:
         tables["schedule"] = run.schedule.schedule
         tables["schedule_jobs"] = run.schedule.jobs
+    if run.extras.get("inference") is not None:
+        tables.update(inference_tables(run.extras["inference"]))
     return {k: v for k, v in tables.items() if v is not None and len(v.columns)}
 
 
@@ -540,6 +543,9 @@ def build_report(run: PlanRun) -> Report:
         "Each lever's saving is measured in this scenario's simulation (or schedule) as described in 'how'.")
 
     # 9. Provenance -----------------------------------------------------------------------------------
+    if run.extras.get("inference") is not None:
+        add_inference_section(rep, run.extras["inference"])
+
     sec = rep.section("Inputs, assumptions and provenance")
     cat = pd.DataFrame([
         {"family": k, "instance_type": v.instance_type, "on_demand_usd_per_gpu_hour": v.on_demand_usd_per_gpu_hour,

@@ -14,6 +14,7 @@ BUNDLED_DATA: dict[str, str] = {
     "aws_gpu_catalog": "data/aws_gpu_catalog.csv",
     "philly_runtimes": "data/philly_runtimes.csv.gz",
     "acme_cluster_summary": "data/acme_cluster_summary.csv",
+    "azure_llm_conv": "data/azure_llm_conv.csv.gz",
 }
 
 

@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from scenarios.inference_config import Inference
+
 Payment = Literal["all_upfront", "partial_upfront", "no_upfront"]
 TermYears = Literal[1, 3]
 Band = Literal["<5%", "5-10%", "10-15%", "15-20%", ">20%"]
@@ -367,6 +369,7 @@ class Scenario(_Model):
     solver: Solver = Field(default_factory=Solver)  # type: ignore[arg-type]
     simulation: Simulation = Field(default_factory=Simulation)  # type: ignore[arg-type]
     current: CurrentCommitments = Field(default_factory=CurrentCommitments)  # type: ignore[arg-type]
+    inference: Inference | None = Field(None, description="Inference serving; absent means training only.")
 
     _source_dir: str | None = PrivateAttr(default=None)
     _source_file: str | None = PrivateAttr(default=None)
@@ -411,6 +414,9 @@ class Scenario(_Model):
         for h in self.current.reserved:
             if h.family not in fams:
                 raise ValueError(f"current.reserved: unknown family '{h.family}'")
+        for name, m in (self.inference.models if self.inference else {}).items():
+            if m.profile.family not in fams:
+                raise ValueError(f"inference.models.{name}.profile.family: unknown family '{m.profile.family}'")
         return self
 
     # -- convenience -------------------------------------------------------------------------------

@@ -113,7 +113,7 @@ def _small() -> Any:
 # the committed files
 # -------------------------------------------------------------------------------------------------
 NAMES = ["01_procurement_planner.ipynb", "02_finops_commitments.ipynb", "03_sustainability_schedules.ipynb",
-         "04_bring_your_own_data.ipynb", "05_backtest.ipynb"]
+         "04_bring_your_own_data.ipynb", "05_backtest.ipynb", "07_inference_serving.ipynb"]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -351,3 +351,42 @@ def test_backtest_notebook_costs_are_bounded_by_hindsight_and_by_the_price_list(
     assert s["beats_share"]["trailing-30d"] == pytest.approx(beats)
     assert {"report.html", "summary.json", "tables/backtest_origins.csv"} <= set(s["report_files"])
     assert s["report_bytes"] > 10_000
+
+
+# -------------------------------------------------------------------------------------------------
+# 05 inference serving
+# -------------------------------------------------------------------------------------------------
+def test_inference_notebook_prices_the_api_and_static_option_from_the_scenario_file_and_raw_requests() -> None:
+    from scenarios.traffic import generate_requests
+
+    s = execute("07_inference_serving.ipynb").summary()
+    sc = _small()
+    assert sc.inference is not None
+    m = sc.inference.models[s["model"]]
+    # the same requests regenerated here from the scenario's generator, billed at the API's token prices
+    from gpuplan.inference import DEFAULT_TRAFFIC_START
+
+    req = generate_requests(DEFAULT_TRAFFIC_START, sc.inference.replay_hours, m.traffic.generator)
+    assert s["requests"] == len(req)
+    api_usd = float((req["input_tokens"] * m.api.usd_per_million_input_tokens
+                     + req["output_tokens"] * m.api.usd_per_million_output_tokens).sum()) / 1e6
+    assert s["options_cost_usd"]["API"] == pytest.approx(api_usd, rel=1e-9)
+    assert s["options_usd_per_1k"]["API"] == pytest.approx(api_usd / len(req) * 1e3, rel=1e-9)
+    # static provisioning on demand: replicas x hours x GPUs x the catalog's on-demand price
+    od = sc.catalog[s["family"]].on_demand_usd_per_gpu_hour
+    static_od = s["static_peak_replicas"] * s["replay_hours"] * s["gpus_per_replica"] * od
+    assert s["options_cost_usd"]["static peak on-demand"] == pytest.approx(static_od, rel=1e-12)
+    # break-even per replica from the catalog and the mean API cost per request
+    assert s["break_even_requests_per_hour_on_demand"] == pytest.approx(
+        s["gpus_per_replica"] * od / (api_usd / len(req)), rel=1e-9)
+    assert s["recommended_slo_attainment"] >= s["slo_quantile"]
+
+
+def test_inference_notebook_break_even_curve_has_economies_of_scale_and_a_flat_api_price() -> None:
+    s = execute("07_inference_serving.ipynb").summary()
+    self_host, api = s["curve_self_host_usd_per_1k"], s["curve_api_usd_per_1k"]
+    assert s["curve_rate_factor"] == sorted(s["curve_rate_factor"])
+    # more traffic fills batches and replicas: cost per request falls from the lowest to the highest rate
+    assert self_host[-1] < self_host[0]
+    # the API bills tokens; the token mix does not depend on the rate (sampling noise only)
+    assert max(api) / min(api) < 1.05

@@ -1,0 +1,433 @@
+"""Replay of inference requests on model replicas: batching, queueing, cold starts and an autoscaler.
+
+One SimPy process per replica, one for arrivals and one for the autoscaler.  Requests wait in one FIFO
+queue.  A free replica takes up to ``max_batch`` queued requests as one batch (static batching, which is
+conservative against continuous batching): it prefills all prompts at the profile's prefill rate for that
+batch size, then decodes every sequence at ``decode_tokens_per_s(b) / b`` tokens/s and is busy until the
+longest output is done.  A request's time to first token is its wait plus the batch's prefill; its
+end-to-end latency adds its own output tokens at the per-sequence decode rate.
+
+Events are kept to O(1) per batch: arrivals are a sorted array that free replicas read, and the arrival
+process is only woken while some replica is idle.  Hourly figures come from interval arithmetic on the
+replicas' lifetimes and busy periods, not from per-hour events.
+
+The autoscaler looks every ``interval_s``: demand is ``(requests in service + queued) / max_batch`` (batch
+slots, since a replica with a batch of one is busy but mostly free); the replicas it wants are
+``ceil(demand / target_utilization)`` within ``[min_warm_replicas, max_replicas]``.
+A scale-up is asked at once and serves after ``scale_up_lag_s + cold_start_s``; a scale-down keeps the
+most replicas any look of the last ``scale_down_delay_s`` wanted (Kubernetes HPA's stabilisation window),
+releasing replicas still starting first, then idle ones, then busy ones after their batch.
+The first ``min_warm_replicas`` replicas are the warm floor and never released.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import simpy
+
+from scenarios.errors import InputError
+from scenarios.inference_config import ScalingPolicy, ServingProfile, Slo
+
+
+@dataclass
+class InferenceReplay:
+    """What one replay produced.
+
+    Attributes
+    ----------
+    requests
+        Per request: ``arrival_s``, ``wait_s``, ``ttft_s``, ``e2e_s`` [s], ``input_tokens``,
+        ``output_tokens``, ``status`` (``served``, ``api_overflow``, ``unserved``).
+    replicas
+        Per replica: ``replica``, ``floor`` (warm floor or autoscaled), ``asked_s``, ``ready_s``, ``stop_s``,
+        ``busy_s`` [s].  A replica is paid from ``asked_s`` (cold start included) to ``stop_s``.
+    hourly
+        Per hour: see :func:`hourly_table`.
+    events
+        SimPy events the replay scheduled.
+    wall_s
+        Wall time of the replay [s].
+    """
+
+    requests: pd.DataFrame
+    replicas: pd.DataFrame
+    hourly: pd.DataFrame
+    events: int
+    wall_s: float
+    horizon_s: float
+    gpus_per_replica: int
+    notes: list[str] = field(default_factory=list)
+
+    def slo_attainment(self, slo: Slo) -> float:
+        """Share of requests that met both latency targets [fraction].
+
+        Requests sent to the API count as met (the API is assumed to meet the SLO); unserved ones as missed.
+        """
+        r = self.requests
+        if len(r) == 0:
+            return 1.0
+        met = ((r["status"] == "served") & (r["ttft_s"] <= slo.ttft_s) & (r["e2e_s"] <= slo.e2e_s)) | (
+            r["status"] == "api_overflow")
+        return float(met.mean())
+
+    def replica_hours(self) -> float:
+        """Replica-hours paid over the replay [replica-h]."""
+        return float((self.replicas["stop_s"] - self.replicas["asked_s"]).sum() / 3600.0)
+
+
+def _overlap_upto(starts: np.ndarray, ends: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Total length of the intervals ``[starts, ends)`` lying before each bound [s].
+
+    ``F(T) = sum_{s<T} (T - s) - sum_{e<T} (T - e)``, evaluated with sorted arrays and prefix sums.
+    """
+    s = np.sort(starts)
+    e = np.sort(ends)
+    cs = np.concatenate([[0.0], np.cumsum(s)])
+    ce = np.concatenate([[0.0], np.cumsum(e)])
+    ks = np.searchsorted(s, bounds, side="left")
+    ke = np.searchsorted(e, bounds, side="left")
+    return (ks * bounds - cs[ks]) - (ke * bounds - ce[ke])
+
+
+def hourly_per_interval(starts: np.ndarray, ends: np.ndarray, hours: int) -> np.ndarray:
+    """Seconds of the intervals ``[starts, ends)`` in each hour ``0..hours-1`` [s]."""
+    bounds = np.arange(hours + 1, dtype=float) * 3600.0
+    return np.diff(_overlap_upto(np.asarray(starts, float), np.asarray(ends, float), bounds))
+
+
+class _Replay:
+    """The SimPy model (internal; use :func:`replay`)."""
+
+    def __init__(self, arrival_s: np.ndarray, input_tokens: np.ndarray, output_tokens: np.ndarray,
+                 profile: ServingProfile, policy: ScalingPolicy, horizon_s: float, initial: int,
+                 autoscale: bool) -> None:
+        self.env = simpy.Environment()
+        self.arr = arrival_s
+        self.inp = input_tokens
+        self.out = output_tokens
+        self.n = len(arrival_s)
+        self.profile = profile
+        self.policy = policy
+        self.horizon = horizon_s
+        self.autoscale = autoscale
+        bs = np.arange(1, profile.max_batch + 1, dtype=float)
+        self.prefill = np.interp(bs, profile.batch_sizes, profile.prefill_tokens_per_s).tolist()
+        self.decode = np.interp(bs, profile.batch_sizes, profile.decode_tokens_per_s).tolist()
+        self.head = 0            # next request no replica has taken
+        self.next_arr = 0        # next arrival the arrival process will signal
+        self.arr_l: list[float] = arrival_s.tolist()
+        self.inp_l: list[float] = input_tokens.tolist()
+        self.out_l: list[float] = output_tokens.tolist()
+        nan = float("nan")
+        self.start_l: list[float] = [nan] * self.n
+        self.ttft_l: list[float] = [nan] * self.n
+        self.e2e_l: list[float] = [nan] * self.n
+        self.status_l: list[int] = [0] * self.n   # 0 unserved, 1 served, 2 api overflow
+        self.idle: list[tuple[int, simpy.Event]] = []
+        self.idle_waiter: simpy.Event | None = None
+        self.events = 0
+        self.busy = 0
+        self.inflight = 0
+        self.starting = 0
+        self.ready = 0
+        self.retire_busy = 0
+        self.rep: list[dict[str, Any]] = []
+        self.batches_s: list[float] = []
+        self.batches_e: list[float] = []
+        for _ in range(initial):
+            self._add(cold=False)
+        self.env.process(self._arrivals())
+        if autoscale:
+            self.env.process(self._autoscaler())
+
+    # -- replicas ---------------------------------------------------------------------------------
+    def _add(self, cold: bool) -> None:
+        rid = len(self.rep)
+        floor = rid < self.policy.min_warm_replicas
+        now = self.env.now
+        delay = (self.policy.scale_up_lag_s + self.profile.cold_start_s) if cold else 0.0
+        self.rep.append({"replica": rid, "floor": floor, "asked_s": now, "ready_s": now + delay,
+                         "stop_s": np.nan, "busy_s": 0.0})
+        if delay > 0:
+            self.starting += 1
+        else:
+            self.ready += 1
+        self.env.process(self._replica(rid, delay))
+
+    def _replica(self, rid: int, delay: float) -> Generator[simpy.Event, Any, None]:
+        env = self.env
+        rec = self.rep[rid]
+        if delay > 0:
+            self.events += 1
+            yield env.timeout(delay)
+            if np.isfinite(rec["stop_s"]):      # released while starting
+                return
+            self.starting -= 1
+            self.ready += 1
+        arr, inp, out, n = self.arr_l, self.inp_l, self.out_l, self.n
+        start, ttft, e2e, status = self.start_l, self.ttft_l, self.e2e_l, self.status_l
+        prefill, decode = self.prefill, self.decode
+        max_b = self.profile.max_batch
+        overflow = self.policy.api_overflow_wait_s
+        floor = rec["floor"]
+        timeout = env.timeout
+        while True:
+            now = env.now
+            if self.retire_busy > 0 and not floor:
+                self.retire_busy -= 1
+                self._stop(rid)
+                return
+            k = self.head
+            if overflow is not None:
+                while k < n and arr[k] <= now and now - arr[k] > overflow:
+                    status[k] = 2
+                    k += 1
+                self.head = k
+            j = k
+            lim = min(k + max_b, n)
+            while j < lim and arr[j] <= now:
+                j += 1
+            if j == k:
+                ev = env.event()
+                self.idle.append((rid, ev))
+                if self.idle_waiter is not None and not self.idle_waiter.triggered:
+                    self.idle_waiter.succeed()
+                self.events += 1
+                cause = yield ev
+                if cause == "stop":
+                    self._stop(rid)
+                    return
+                continue
+            self.head = j
+            b = j - k
+            pre = now + sum(inp[k:j]) / prefill[b - 1]
+            per_token = b / decode[b - 1]
+            longest = 0.0
+            for i in range(k, j):
+                a = arr[i]
+                o = out[i]
+                start[i] = now
+                ttft[i] = pre - a
+                e2e[i] = pre + o * per_token - a
+                status[i] = 1
+                if o > longest:
+                    longest = o
+            busy = pre - now + longest * per_token
+            rec["busy_s"] += busy
+            self.batches_s.append(now)
+            self.batches_e.append(now + busy)
+            self.busy += 1
+            self.inflight += b
+            self.events += 1
+            yield timeout(busy)
+            self.busy -= 1
+            self.inflight -= b
+
+    def _stop(self, rid: int) -> None:
+        rec = self.rep[rid]
+        if np.isfinite(rec["stop_s"]):
+            return
+        if self.env.now < rec["ready_s"]:
+            self.starting -= 1
+        else:
+            self.ready -= 1
+        rec["stop_s"] = self.env.now
+
+    # -- arrivals ---------------------------------------------------------------------------------
+    def _arrivals(self) -> Generator[simpy.Event, Any, None]:
+        env = self.env
+        while True:
+            if not self.idle:
+                self.idle_waiter = env.event()
+                self.events += 1
+                yield self.idle_waiter
+                self.idle_waiter = None
+                continue
+            nxt = max(self.next_arr, self.head)
+            if nxt >= self.n:
+                return
+            t = self.arr_l[nxt]
+            if t > env.now:
+                self.events += 1
+                yield env.timeout(t - env.now)
+            self.next_arr = nxt + 1
+            if self.idle:
+                _, ev = self.idle.pop()
+                ev.succeed("work")
+
+    # -- autoscaler -------------------------------------------------------------------------------
+    def _autoscaler(self) -> Generator[simpy.Event, Any, None]:
+        env, pol = self.env, self.policy
+        recent: deque[tuple[float, int]] = deque()   # (time, replicas wanted) over the scale-down window
+        while env.now < self.horizon:
+            self.events += 1
+            yield env.timeout(pol.interval_s)
+            now = env.now
+            k = self.head
+            queued = int(np.searchsorted(self.arr, now, side="right")) - k
+            demand = (self.inflight + max(queued, 0)) / self.profile.max_batch
+            want = min(max(math.ceil(demand / pol.target_utilization - 1e-9), pol.min_warm_replicas),
+                       pol.max_replicas)
+            recent.append((now, want))
+            while recent[0][0] <= now - pol.scale_down_delay_s:
+                recent.popleft()
+            have = self.ready + self.starting - self.retire_busy
+            if want > have:
+                for _ in range(want - have):
+                    self._add(cold=True)
+            else:
+                # release only what no tick of the last scale_down_delay_s wanted (HPA stabilisation window)
+                keep = max(w for _, w in recent)
+                if keep < have:
+                    self._release(have - keep)
+
+    def _release(self, n: int) -> None:
+        # starting replicas first (newest first), then idle ones, then busy ones after their batch
+        for rec in reversed(self.rep):
+            if n == 0:
+                return
+            if not rec["floor"] and not np.isfinite(rec["stop_s"]) and self.env.now < rec["ready_s"]:
+                self._stop(int(rec["replica"]))
+                n -= 1
+        keep: list[tuple[int, simpy.Event]] = []
+        for rid, ev in self.idle:
+            if n > 0 and not self.rep[rid]["floor"]:
+                ev.succeed("stop")
+                n -= 1
+            else:
+                keep.append((rid, ev))
+        self.idle = keep
+        self.retire_busy += n
+
+    def run(self) -> None:
+        self.env.run(until=self.horizon)
+        for rec in self.rep:
+            if not np.isfinite(rec["stop_s"]):
+                rec["stop_s"] = self.horizon
+
+
+def replay(arrival_s: np.ndarray, input_tokens: np.ndarray, output_tokens: np.ndarray, profile: ServingProfile,
+           policy: ScalingPolicy, *, horizon_s: float | None = None, initial_replicas: int | None = None,
+           autoscale: bool = True) -> InferenceReplay:
+    """Replay requests on replicas of one model (see the module docstring).
+
+    Parameters
+    ----------
+    arrival_s
+        Arrival times from the start of the replay, sorted [s].
+    input_tokens, output_tokens
+        Prompt and output length of each request [tokens] (floats are allowed, e.g. for queueing tests).
+    profile
+        Serving profile of one replica.
+    policy
+        Scaling policy (warm floor, target utilisation, lags, bounds, API overflow).
+    horizon_s
+        Length of the replay [s]; default: the last arrival rounded up to a whole hour.
+    initial_replicas
+        Warm replicas at time 0; default: the warm floor.
+    autoscale
+        Run the autoscaler; without it the initial replicas serve alone (static provisioning).
+
+    Returns
+    -------
+    InferenceReplay
+    """
+    arr = np.asarray(arrival_s, dtype=float)
+    inp = np.asarray(input_tokens, dtype=float)
+    out = np.asarray(output_tokens, dtype=float)
+    if not (len(arr) == len(inp) == len(out)):
+        raise InputError("arrival_s, input_tokens and output_tokens differ in length")
+    if len(arr) and (np.any(np.diff(arr) < 0) or arr[0] < 0):
+        raise InputError("arrival times must be sorted and non-negative", fix="sort the requests by time")
+    if np.any(inp < 0) or np.any(out < 0):
+        raise InputError("token counts must be non-negative")
+    hours = max(1, math.ceil((arr[-1] if len(arr) else 0.0) / 3600.0 + 1e-12)) if horizon_s is None else \
+        max(1, math.ceil(horizon_s / 3600.0))
+    horizon = float(horizon_s) if horizon_s is not None else hours * 3600.0
+    initial = policy.min_warm_replicas if initial_replicas is None else int(initial_replicas)
+    if initial < 1 and not autoscale:
+        raise InputError("static provisioning needs at least one replica")
+    t0 = time.perf_counter()
+    sim = _Replay(arr, inp, out, profile, policy, horizon, initial, autoscale)
+    sim.run()
+    wall = time.perf_counter() - t0
+    status = np.array(["unserved", "served", "api_overflow"])[np.asarray(sim.status_l, dtype=np.int64)]
+    # requests still queued at the horizon: sent to the API when overflow is allowed, else unserved
+    if policy.api_overflow_wait_s is not None:
+        status = np.where(status == "unserved", "api_overflow", status)
+    requests = pd.DataFrame({"arrival_s": arr, "wait_s": np.asarray(sim.start_l) - arr,
+                             "ttft_s": np.asarray(sim.ttft_l), "e2e_s": np.asarray(sim.e2e_l),
+                             "input_tokens": inp, "output_tokens": out, "status": status})
+    replicas = pd.DataFrame(sim.rep, columns=["replica", "floor", "asked_s", "ready_s", "stop_s", "busy_s"])
+    hourly = hourly_table(requests, replicas, np.asarray(sim.batches_s), np.asarray(sim.batches_e), hours,
+                          policy.min_warm_replicas)
+    notes = []
+    n_un = int((status == "unserved").sum())
+    if n_un:
+        notes.append(f"{n_un} requests were still queued at the end of the replay (counted as missing the SLO)")
+    return InferenceReplay(requests=requests, replicas=replicas, hourly=hourly, events=sim.events, wall_s=wall,
+                           horizon_s=horizon, gpus_per_replica=profile.gpus_per_replica, notes=notes)
+
+
+def hourly_table(requests: pd.DataFrame, replicas: pd.DataFrame, batch_start: np.ndarray, batch_end: np.ndarray,
+                 hours: int, floor: int) -> pd.DataFrame:
+    """Per hour of the replay: requests, tokens, replica-hours (floor, autoscaled, busy, idle), overflow.
+
+    Columns: ``hour``, ``requests``, ``input_tokens``, ``output_tokens``, ``served``, ``api_overflow``,
+    ``unserved``, ``warm_floor_replicas`` [replicas], ``replica_hours``, ``floor_replica_hours``,
+    ``autoscaled_replica_hours``, ``busy_replica_hours``, ``idle_replica_hours`` [replica-h],
+    ``mean_replicas`` [replicas].  Requests belong to the hour they arrive in; busy time of a batch belongs to
+    the hours it spans.
+    """
+    h = np.minimum((requests["arrival_s"].to_numpy() // 3600).astype(np.int64), hours - 1)
+    horizon = hours * 3600.0
+    stop = np.minimum(replicas["stop_s"].to_numpy(float), horizon)
+    asked = replicas["asked_s"].to_numpy(float)
+    fl = replicas["floor"].to_numpy(bool)
+    total = hourly_per_interval(asked, stop, hours) / 3600.0
+    floor_h = hourly_per_interval(asked[fl], stop[fl], hours) / 3600.0
+    busy = hourly_per_interval(batch_start, np.minimum(batch_end, horizon), hours) / 3600.0 if len(batch_start) \
+        else np.zeros(hours)
+    st = requests["status"].to_numpy()
+
+    def count(mask: np.ndarray | None = None, w: np.ndarray | None = None) -> np.ndarray:
+        hh = h if mask is None else h[mask]
+        ww = None if w is None else (w if mask is None else w[mask])
+        return np.bincount(hh, weights=ww, minlength=hours)[:hours]
+
+    return pd.DataFrame({
+        "hour": np.arange(hours),
+        "requests": count().astype(np.int64),
+        "input_tokens": count(w=requests["input_tokens"].to_numpy(float)),
+        "output_tokens": count(w=requests["output_tokens"].to_numpy(float)),
+        "served": count(st == "served").astype(np.int64),
+        "api_overflow": count(st == "api_overflow").astype(np.int64),
+        "unserved": count(st == "unserved").astype(np.int64),
+        "warm_floor_replicas": floor,
+        "replica_hours": total,
+        "floor_replica_hours": floor_h,
+        "autoscaled_replica_hours": total - floor_h,
+        "busy_replica_hours": busy,
+        "idle_replica_hours": total - busy,
+        "mean_replicas": total,
+    })
+
+
+def hourly_slo(rep: InferenceReplay, slo: Slo) -> pd.Series:
+    """SLO attainment of the requests arriving in each hour [fraction] (API overflow counts as met)."""
+    r = rep.requests
+    met = ((r["status"] == "served") & (r["ttft_s"] <= slo.ttft_s) & (r["e2e_s"] <= slo.e2e_s)) | (
+        r["status"] == "api_overflow")
+    hours = len(rep.hourly)
+    h = np.minimum((r["arrival_s"].to_numpy() // 3600).astype(np.int64), hours - 1)
+    n = np.bincount(h, minlength=hours)
+    k = np.bincount(h, weights=met.to_numpy(float), minlength=hours)
+    return pd.Series(np.where(n > 0, k / np.maximum(n, 1), 1.0), name="slo_attainment")
