@@ -151,87 +151,86 @@ def chargeback(billing: pd.DataFrame, *, method: Method = "usage", idle: IdleRul
         notes.append(f"{n_untagged:,} used billing rows carry no team tag: {usd:,.2f} USD charged to the line "
                      f"'{UNTAGGED}'")
 
-    # weights per (month, family, participant)
-    w = b[participant].groupby(["month", "family", "who"], sort=True)[["used_h", "committed_h"]].sum()
-    w_month = b[participant].groupby(["month", "who"], sort=True)["used_h"].sum()
+    # weights per (month, family, participant) and per (month, participant)
+    part = b[participant]
+    w_used = _sums(part, ["month", "family", "who"], "used_h")
+    w_comm = _sums(part, ["month", "family", "who"], "committed_h")
+    w_month = _sums(part, ["month", "who"], "used_h")
     rows: list[tuple[str, str, str, str, float]] = []
 
-    def split(month: str, family: str, usd: float, component: str, by: str) -> None:
-        """Split ``usd`` of a (month, family) pool by weight ``by``, with the documented fallbacks."""
+    def pick(weights: dict[tuple[str, ...], float], prefix: tuple[str, ...]) -> dict[str, float]:
+        n = len(prefix)
+        return {k[n]: v for k, v in weights.items() if k[:n] == prefix and v > 0}
+
+    def split(month: str, family: str, usd: float, component: str, by_commitment: bool) -> None:
+        """Split ``usd`` of a (month, family) pool by use, with the documented fallbacks."""
         if usd == 0.0:
             return
-        weights = None
-        if (month, family) in _pools(w):
-            g = w.loc[(month, family)]
-            for col in ([by, "used_h"] if by == "committed_h" else [by]):
-                s = g[col]
-                if float(s.sum()) > 0:
-                    weights = s
-                    break
-        if weights is None and component == "shared_usd" and month in w_month.index.get_level_values(0):
-            s = w_month.loc[month]
-            if float(s.sum()) > 0:
-                weights = s
+        weights = pick(w_comm, (month, family)) if by_commitment else {}
+        if not weights:
+            weights = pick(w_used, (month, family))
+        if not weights and component == "shared_usd":
+            weights = pick(w_month, (month,))
+            if weights:
                 notes.append(f"{month} {family}: shared cost {usd:,.2f} USD spread over the month's GPU-hours of "
                              "all families (no GPU-hours used on this family)")
-        if weights is None:
+        if not weights:
             rows.append((month, family, CENTRAL, component, usd))
             notes.append(f"{month} {family}: {usd:,.2f} USD of {component.removesuffix('_usd').replace('_', ' ')} "
                          f"charged to '{CENTRAL}' (no GPU-hours to allocate it by)")
             return
-        weights = weights[weights > 0]
-        total = float(weights.sum())
-        for who, x in weights.items():
-            rows.append((month, family, str(who), component, usd * float(x) / total))
+        total = math.fsum(weights.values())
+        for who in sorted(weights):
+            rows.append((month, family, who, component, usd * weights[who] / total))
 
     cost = b["effective_cost_usd"].to_numpy(dtype=float)
     if method == "gpu_hours":
-        pools = b.groupby(["month", "family"], sort=True)["effective_cost_usd"].agg(lambda s: math.fsum(s))
-        for (month, family), usd in pools.items():
-            split(str(month), str(family), float(usd), "pooled_usd", "used_h")
+        for (month, family), usd in _sums(b, ["month", "family"], "effective_cost_usd").items():
+            split(month, family, usd, "pooled_usd", False)
     else:
         direct = participant & ~committed
         cused = participant & committed
         for mask, component in ((direct, "direct_usd"), (cused, "commitment_used_usd")):
-            g = b[mask].groupby(["month", "family", "who"], sort=True)["effective_cost_usd"].agg(
-                lambda s: math.fsum(s))
-            rows.extend((str(m), str(f), str(t), component, float(v)) for (m, f, t), v in g.items())
-        idle_pools = b[unused].groupby(["month", "family"], sort=True)["effective_cost_usd"].agg(
-            lambda s: math.fsum(s))
-        for (month, family), usd in idle_pools.items():
+            for (m, f, t), v in _sums(b[mask], ["month", "family", "who"], "effective_cost_usd").items():
+                rows.append((m, f, t, component, v))
+        for (month, family), usd in _sums(b[unused], ["month", "family"], "effective_cost_usd").items():
             if idle == "central":
-                rows.append((str(month), str(family), CENTRAL, "idle_commitment_usd", float(usd)))
+                rows.append((month, family, CENTRAL, "idle_commitment_usd", usd))
             elif idle == "owner":
-                owner = (owners or {}).get(str(family))
+                owner = (owners or {}).get(family)
                 if owner is None:
-                    raise InputError(f"idle commitment of family '{family}' ({float(usd):,.2f} USD in {month}) has "
+                    raise InputError(f"idle commitment of family '{family}' ({usd:,.2f} USD in {month}) has "
                                      "no owner", column="owners",
                                      fix=f"name the team owning the {family} commitment (owners = {{{family!r}: "
                                          "'team'}) or use idle = 'spread' or 'central'")
-                rows.append((str(month), str(family), str(owner), "idle_commitment_usd", float(usd)))
+                rows.append((month, family, str(owner), "idle_commitment_usd", usd))
             else:
-                split(str(month), str(family), float(usd), "idle_commitment_usd", "committed_h")
-        sh = b[shared & used].groupby(["month", "family"], sort=True)["effective_cost_usd"].agg(
-            lambda s: math.fsum(s))
-        for (month, family), usd in sh.items():
-            split(str(month), str(family), float(usd), "shared_usd", "used_h")
+                split(month, family, usd, "idle_commitment_usd", True)
+        for (month, family), usd in _sums(b[shared & used], ["month", "family"], "effective_cost_usd").items():
+            split(month, family, usd, "shared_usd", False)
         if shared_teams and not (shared & used).any():
             notes.append(f"no rows tagged with the shared team(s) {', '.join(shared_teams)}")
 
     alloc = pd.DataFrame(rows, columns=["month", "family", "team", "component", "usd"])
     bills = _bills(alloc, b)
-    invoice = b.groupby("month", sort=True)["effective_cost_usd"].agg(lambda s: math.fsum(s))
-    allocated = alloc.groupby("month", sort=True)["usd"].agg(lambda s: math.fsum(s)).reindex(invoice.index,
-                                                                                            fill_value=0.0)
-    rec = pd.DataFrame({"month": invoice.index.astype(str), "invoice_usd": invoice.to_numpy(dtype=float),
-                        "allocated_usd": allocated.to_numpy(dtype=float)})
-    rec.loc[len(rec)] = ["all", math.fsum(cost), math.fsum(alloc["usd"].to_numpy(dtype=float))]
+    invoice = _sums(b, ["month"], "effective_cost_usd")
+    allocated = _sums(alloc, ["month"], "usd")
+    months = [k[0] for k in invoice]
+    rec = pd.DataFrame({"month": [*months, "all"],
+                        "invoice_usd": [*(invoice[(m,)] for m in months), math.fsum(cost)],
+                        "allocated_usd": [*(allocated.get((m,), 0.0) for m in months),
+                                          math.fsum(alloc["usd"].to_numpy(dtype=float))]})
     rec["difference_usd"] = rec["allocated_usd"] - rec["invoice_usd"]
     return Chargeback(allocations=alloc, bills=bills, reconciliation=rec, notes=list(dict.fromkeys(notes)))
 
 
-def _pools(w: pd.DataFrame) -> set[tuple[str, str]]:
-    return {(str(m), str(f)) for m, f, _ in w.index}
+def _sums(df: pd.DataFrame, keys: list[str], column: str) -> dict[tuple[str, ...], float]:
+    """Exact (``math.fsum``) sums of ``column`` per key tuple, keys as text, in sorted key order."""
+    out: dict[tuple[str, ...], list[float]] = {}
+    cols = [df[k].astype(str).tolist() for k in keys]
+    for key, v in zip(zip(*cols, strict=True), df[column].to_numpy(dtype=float).tolist(), strict=True):
+        out.setdefault(key, []).append(v)
+    return {k: math.fsum(out[k]) for k in sorted(out)}
 
 
 def _bills(alloc: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
