@@ -8,19 +8,21 @@ interval is the 0.5 % and 99.5 % empirical quantiles of the one-hour changes in 
 
 A flagged hour is *material* when its distance beyond the interval bound is at least ``min_share`` of the
 series' median hourly level and at least ``bill_share`` of the whole bill's median hourly total (spend or
-GPU-hours; fixed amounts with ``min_usd`` / ``min_gpu_hours``), so a 2 USD wobble of a tiny team is not
-paged. Material flagged
-hours of a series less than ``merge_hours`` apart form one anomaly (a spike's rise and fall are one event).
-Its **size** is the sum over its hours of actual minus forecast [USD; GPU-hours are priced at the series'
-reference rate], and its **likely driver** is the largest of four parts of the change from the reference
-(the mean hour of the day before the anomaly):
+GPU-hours; both medians over the same history the day's fit uses; fixed amounts with ``min_usd`` /
+``min_gpu_hours``), so a 2 USD wobble of a tiny team is not paged. Material flagged hours of a series less
+than ``merge_hours`` apart form one anomaly (a spike's rise and fall are one event).
+
+Its **size** is the sum over its hours (first to last flagged) of the change from the *reference hour*, the
+hour before the anomaly, which is also the forecast of its first hour: in the metric's unit, and in USD
+(``size_usd``, the spend change over the same hours, for both metrics). Its **likely driver** is the
+largest of four parts of that spend change, which add up to ``size_usd`` exactly:
 
 - *volume*: ``(Q - Q_ref) x P_ref`` (more or fewer GPU-hours at the reference mean rate);
 - *price*: ``sum_c Q_c (P_c - P_ref,c)`` (rates changed within a pricing category);
 - *pricing category shift*: ``sum_c (Q_c - Q w_ref,c) P_ref,c`` (e.g. spot falling back to on-demand);
 - *unused commitment*: ``U - U_ref`` (idle reservation or savings-plan cost).
 
-The four parts add up to actual minus reference spend in every hour.
+The four parts add up to actual minus reference spend in every hour (reference shares ``w_ref`` sum to 1).
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ class DetectorSettings:
     merge_hours: int = 24
 
 
-def score_series(y: np.ndarray, settings: DetectorSettings) -> pd.DataFrame:
+def score_series(y: np.ndarray, settings: DetectorSettings, total: np.ndarray | None = None) -> pd.DataFrame:
     """Hourly one-step forecasts, 99 % bounds and flags of one series, refitted per day without look-ahead.
 
     Parameters
@@ -79,12 +81,14 @@ def score_series(y: np.ndarray, settings: DetectorSettings) -> pd.DataFrame:
         Hourly values (first hour at 00:00 UTC of a day or not: days are counted from the first hour).
     settings
         Detector settings.
+    total
+        The whole bill's hourly total of the same metric (default ``y``), for the materiality floor.
 
     Returns
     -------
     pandas.DataFrame
-        Per hour: ``actual``, ``expected``, ``lo``, ``hi``, ``median_level`` (of the history fitted on) and
-        ``flag`` (+1 above, -1 below a material bound, 0 otherwise); unscored hours have NaN bounds.
+        Per hour: ``actual``, ``expected``, ``lo``, ``hi``, and ``median_level`` and ``bill_median`` (medians
+        of the series and of the bill's total over the history fitted on); unscored hours have NaN.
     """
     y = np.asarray(y, dtype=float)
     n = len(y)
@@ -92,6 +96,8 @@ def score_series(y: np.ndarray, settings: DetectorSettings) -> pd.DataFrame:
     lo = np.full(n, np.nan)
     hi = np.full(n, np.nan)
     med = np.full(n, np.nan)
+    bill_med = np.full(n, np.nan)
+    tot = y if total is None else np.asarray(total, dtype=float)
     tail = (1.0 - settings.level / 100.0) / 2.0
     for t0 in range(settings.warmup_days * 24, n, 24):
         hist = y[max(0, t0 - settings.lookback_days * 24):t0]
@@ -105,35 +111,27 @@ def score_series(y: np.ndarray, settings: DetectorSettings) -> pd.DataFrame:
         lo[t0:t1] = prev * math.exp(q_lo) - c
         hi[t0:t1] = prev * math.exp(q_hi) - c
         med[t0:t1] = m
-    return pd.DataFrame({"actual": y, "expected": exp, "lo": lo, "hi": hi, "median_level": med})
+        bill_med[t0:t1] = float(np.median(tot[max(0, t0 - settings.lookback_days * 24):t0]))
+    return pd.DataFrame({"actual": y, "expected": exp, "lo": lo, "hi": hi, "median_level": med,
+                         "bill_median": bill_med})
 
 
-def flag(scored: pd.DataFrame, settings: DetectorSettings, *, floor: float) -> np.ndarray:
+def flag(scored: pd.DataFrame, settings: DetectorSettings, *, floor: float | None = None) -> np.ndarray:
     """+1 / -1 / 0 per hour: above / below the interval by a material amount (module docstring).
 
-    ``floor`` is the smallest material distance beyond the bound in the series' unit [USD or GPU-hours].
+    ``floor`` is a fixed smallest material distance beyond the bound [USD or GPU-hours]; None: ``bill_share``
+    x the bill's median over the fitted history.
     """
     a = scored["actual"].to_numpy(dtype=float)
     over = a - scored["hi"].to_numpy(dtype=float)
     under = scored["lo"].to_numpy(dtype=float) - a
-    need = np.maximum(settings.min_share * scored["median_level"].to_numpy(dtype=float), floor)
+    least = (settings.bill_share * scored["bill_median"].to_numpy(dtype=float) if floor is None
+             else np.full(len(a), float(floor)))
+    need = np.maximum(settings.min_share * scored["median_level"].to_numpy(dtype=float), least)
     with np.errstate(invalid="ignore"):
         up = over > need
         down = under > need
     return np.where(up, 1, np.where(down, -1, 0))
-
-
-def material_floors(frames: Mapping[tuple[str, str], pd.DataFrame], settings: DetectorSettings) -> dict[str, float]:
-    """Smallest material distance beyond a bound per metric [USD, GPU-hours] (fixed or from the bill)."""
-    fam = [f for (level, _), f in frames.items() if level == "family"]
-    out = {}
-    for metric, fixed in (("spend_usd", settings.min_usd), ("gpu_hours", settings.min_gpu_hours)):
-        if fixed is not None:
-            out[metric] = float(fixed)
-        else:
-            total = np.sum([f[metric].to_numpy(dtype=float) for f in fam], axis=0) if fam else np.zeros(1)
-            out[metric] = settings.bill_share * float(np.median(total))
-    return out
 
 
 def _events(flags: np.ndarray, merge_hours: int) -> list[tuple[int, int]]:
@@ -152,11 +150,15 @@ def _events(flags: np.ndarray, merge_hours: int) -> list[tuple[int, int]]:
     return out
 
 
-def drivers(frame: pd.DataFrame, hours: np.ndarray, ref: np.ndarray) -> dict[str, float]:
+def drivers(frame: pd.DataFrame, hours: np.ndarray, ref: np.ndarray,
+            history: np.ndarray | None = None) -> dict[str, float]:
     """Volume, price, category-shift and unused-commitment parts [USD] of ``hours`` against ``ref`` hours.
 
-    ``frame`` is a series frame of :func:`gpuplan.monitor.series.series_frames`; the parts are summed over
-    ``hours`` and add up to their spend minus ``len(hours)`` x the mean spend of the ``ref`` hours.
+    ``frame`` is a series frame of :func:`gpuplan.monitor.series.series_frames`. The reference rate of a
+    category the ``ref`` hours did not use is its rate over the ``history`` hours (e.g. the week before), or,
+    for a category never used before, its own rate in ``hours``: so spot falling back to on-demand is a
+    category shift priced at the on-demand rate, not a price change. The parts are summed over ``hours`` and add up to their spend minus
+    ``len(hours)`` x the mean spend of the ``ref`` hours.
     """
     q = np.stack([frame[f"gpu_hours_{k.lower()}"].to_numpy(dtype=float) for k in CATEGORIES], axis=1)
     u = np.stack([frame[f"usd_{k.lower()}"].to_numpy(dtype=float) for k in CATEGORIES], axis=1)
@@ -166,19 +168,27 @@ def drivers(frame: pd.DataFrame, hours: np.ndarray, ref: np.ndarray) -> dict[str
     Q_ref = float(q_ref.sum())
     P_ref = float(u_ref.sum()) / Q_ref if Q_ref > 0 else 0.0
     p_ref = np.divide(u_ref, q_ref, out=np.full(len(CATEGORIES), P_ref), where=q_ref > 0)
+    missing = q_ref <= 0
+    if history is not None and len(history):
+        q_hist, u_hist = q[history].sum(axis=0), u[history].sum(axis=0)
+        seen = missing & (q_hist > 0)
+        p_ref[seen] = u_hist[seen] / q_hist[seen]
+        missing &= ~seen
+    q_new, u_new = q[hours].sum(axis=0), u[hours].sum(axis=0)
+    new = missing & (q_new > 0)
+    p_ref[new] = u_new[new] / q_new[new]
     w_ref = q_ref / Q_ref if Q_ref > 0 else np.zeros(len(CATEGORIES))
     qh, uh = q[hours], u[hours]
     Q = qh.sum(axis=1)
-    vol = (Q - Q_ref) * P_ref
-    shift = ((qh - np.outer(Q, w_ref)) * p_ref).sum(axis=1)
-    price = (uh - qh * p_ref).sum(axis=1)
-    # a used category that the reference did not have: its rate enters through the category shift at P_ref
     idle = unused[hours] - float(unused[ref].mean())
-    # the parts telescope only when the reference shares sum to one; without reference use, all is volume
-    if Q_ref <= 0:
+    if Q_ref <= 0:      # nothing used in the reference: the whole change in used spend is volume
         vol = uh.sum(axis=1) - float(u_ref.sum())
         shift = np.zeros(len(hours))
         price = np.zeros(len(hours))
+    else:
+        vol = (Q - Q_ref) * P_ref
+        shift = ((qh - np.outer(Q, w_ref)) * p_ref).sum(axis=1)
+        price = (uh - qh * p_ref).sum(axis=1)
     return {"volume_usd": math.fsum(vol), "price_usd": math.fsum(price), "category_shift_usd": math.fsum(shift),
             "unused_commitment_usd": math.fsum(idle)}
 
@@ -222,26 +232,24 @@ def detect_anomalies(frames: Mapping[tuple[str, str], pd.DataFrame],
         ``size_usd`` [USD], ``direction`` ``up`` / ``down`` / ``both``.
     """
     s = settings or DetectorSettings()
-    floors = material_floors(frames, s)
+    fam = [f for (level, _), f in frames.items() if level == "family"]
+    fixed = {"spend_usd": s.min_usd, "gpu_hours": s.min_gpu_hours}
     rows = []
     for (level, key), frame in frames.items():
         idx = pd.DatetimeIndex(frame.index)
         for metric in ("spend_usd", "gpu_hours"):
-            sc = score_series(frame[metric].to_numpy(dtype=float), s)
-            fl = flag(sc, s, floor=floors[metric])
+            total = np.sum([f[metric].to_numpy(dtype=float) for f in fam], axis=0) if fam else None
+            sc = score_series(frame[metric].to_numpy(dtype=float), s, total)
+            fl = flag(sc, s, floor=fixed[metric])
             for first, last in _events(fl, s.merge_hours):
                 hours = np.arange(first, last + 1)
-                ref = np.arange(max(0, first - 24), first)
-                diff = sc["actual"].to_numpy()[hours] - sc["expected"].to_numpy()[hours]
-                size = math.fsum(diff)
-                parts = drivers(frame, hours, ref)
-                if metric == "spend_usd":
-                    size_usd = size
-                else:
-                    sp = frame["spend_usd"].to_numpy(dtype=float)[ref].sum()
-                    gh = frame["gpu_hours"].to_numpy(dtype=float)[ref].sum()
-                    size_usd = size * (sp / gh if gh > 0 else 0.0)
-                label, detail = _driver_label(parts, frame, hours, ref)
+                ref = np.array([first - 1])
+                values = sc["actual"].to_numpy()
+                size = math.fsum(values[hours] - values[first - 1])
+                parts = drivers(frame, hours, ref, np.arange(max(0, first - 168), first))
+                size_usd = math.fsum(parts.values())
+                diff = values[hours] - sc["expected"].to_numpy()[hours]
+                label, detail = _driver_label(parts, frame, hours, np.arange(max(0, first - 24), first))
                 dirs = set(fl[hours][fl[hours] != 0].tolist())
                 peak = int(hours[np.argmax(np.abs(diff))])
                 rows.append({
