@@ -89,6 +89,11 @@ def run(args: argparse.Namespace) -> int:
                              idle=args.idle, owners=owners, shared_teams=args.shared_team, require_tags=require,
                              budget_usd_per_year=sc.policies.budget_usd_per_year, seed=args.seed)
         written = write_monitor(result, args.out, jsonl=not args.no_jsonl)
+        if args.bill == "synthetic":    # keep the bill that was monitored beside the report
+            import shutil
+
+            shutil.copyfile(bill, Path(args.out) / Path(bill).name)
+            written.append(Path(Path(bill).name))
     print(text_summary(result))
     print(f"\nMonitor: {Path(args.out).resolve() / 'monitor.html'} ({len(written)} files)")
     return 0
