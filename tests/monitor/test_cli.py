@@ -110,3 +110,15 @@ def test_a_users_file_with_missing_tags_is_counted_not_refused(small_export: pd.
     assert own == pytest.approx(float(b.loc[gpu, "EffectiveCost"].sum()), rel=1e-9)
     assert bills.loc["(untagged)", "idle_commitment_usd"] > 0
     assert any("no team tag" in n for n in s["notes"])
+
+
+def test_the_same_bill_as_focus_and_as_cur_gives_the_same_team_bills(tmp_path: Path) -> None:
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures"
+    bills = {}
+    for name in ("focus_aws_small.csv", "cur2_small.csv"):
+        out = tmp_path / name
+        assert main(["--quiet", "monitor", str(fixtures / name), "--scenario", "small", "--out", str(out)]) == 0
+        bills[name] = pd.read_csv(out / "tables" / "chargeback_bills.csv").set_index(["month", "team"])
+    f, c = bills["focus_aws_small.csv"], bills["cur2_small.csv"]
+    assert f.index.tolist() == c.index.tolist()
+    assert f["total_usd"].to_numpy() == pytest.approx(c["total_usd"].to_numpy(), rel=1e-9)
