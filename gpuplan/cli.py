@@ -20,7 +20,7 @@ from scenarios.errors import InputError
 #: Subcommand modules, in the order ``gpuplan --help`` lists them.
 COMMAND_MODULES = [
     "scenario", "summary", "forecast", "optimize", "simulate", "plan", "negotiate", "compare", "sweep", "backtest",
-    "inference",
+    "inference", "monitor",
 ]
 
 log = logging.getLogger("gpuplan")

@@ -113,7 +113,7 @@ def _small() -> Any:
 # the committed files
 # -------------------------------------------------------------------------------------------------
 NAMES = ["01_procurement_planner.ipynb", "02_finops_commitments.ipynb", "03_sustainability_schedules.ipynb",
-         "04_bring_your_own_data.ipynb", "05_backtest.ipynb", "07_inference_serving.ipynb"]
+         "04_bring_your_own_data.ipynb", "05_backtest.ipynb", "06_monitor.ipynb", "07_inference_serving.ipynb"]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -390,3 +390,31 @@ def test_inference_notebook_break_even_curve_has_economies_of_scale_and_a_flat_a
     assert self_host[-1] < self_host[0]
     # the API bills tokens; the token mix does not depend on the rate (sampling noise only)
     assert max(api) / min(api) < 1.05
+
+
+# -------------------------------------------------------------------------------------------------
+# 06 weekly FinOps review (monitor)
+# -------------------------------------------------------------------------------------------------
+def test_monitor_notebook_bills_reconcile_and_the_waterfall_walks_from_budget_to_actual(tmp_path: Path) -> None:
+    s = execute("06_monitor.ipynb", GPUPLAN_NOTEBOOK_WORKDIR=str(tmp_path)).summary()
+    assert s["synthetic_export"] is True and s["scenario"] == "small"
+    raw = pd.read_parquet(s["export"])
+    # GPU instance-time rows picked with plain pandas: the invoice the bills must add up to
+    gpu = raw[(raw["ChargeCategory"] == "Usage")
+              & raw["x_UsageType"].fillna("").str.contains(r"(?:BoxUsage|SpotUsage):p\d", regex=True)]
+    invoice = float(gpu["EffectiveCost"].sum())
+    assert s["invoice_usd"] == pytest.approx(invoice, rel=1e-12)
+    for rule, total in s["bills_total_usd"].items():
+        assert abs(total - invoice) <= 1e-9 * invoice, rule
+        assert s["reconciliation_gap_usd"][rule] <= 1e-9 * invoice
+    budget = pd.read_csv(s["budget"])
+    month = s["waterfall_month"]
+    wf = s["waterfall"]
+    assert wf["budget"] == pytest.approx(float(budget.loc[budget["month"] == month, "budget_usd"].sum()), rel=1e-12)
+    in_month = pd.to_datetime(gpu["ChargePeriodStart"], utc=True).dt.strftime("%Y-%m") == month
+    assert wf["actual"] == pytest.approx(float(gpu.loc[in_month, "EffectiveCost"].sum()), rel=1e-9)
+    parts = sum(v for k, v in wf.items() if k not in ("budget", "actual"))
+    assert wf["budget"] + parts == pytest.approx(wf["actual"], rel=1e-12)
+    assert s["jsonl_lines"] == s["anomalies"] >= s["incidents"] > 0
+    assert all(0.0 <= p <= 1.0 for p in s["p_breach_latest"].values())
+    assert {"monitor.html", "anomalies.jsonl", "tables/chargeback_bills.csv"} <= set(s["files"])
