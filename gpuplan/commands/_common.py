@@ -7,8 +7,11 @@ import argparse
 import pandas as pd
 
 from gpuplan.executors import close_mapper, make_mapper
-from scenarios.io import write_frame
+from scenarios.io import check_output_dir, check_output_file, write_frame
 from scenarios.parallel import Mapper
+
+#: What ``gpuplan plan --out DIR`` writes (a folder gpuplan did not make must not hold these names).
+PLAN_OUTPUTS = ("report.html", "plan.json", "scenario.json", "key_figures.json", "tables")
 
 
 def add_executor_options(p: argparse.ArgumentParser) -> None:
@@ -31,9 +34,10 @@ def print_table(table: pd.DataFrame, out: str | None) -> None:
     from gpuplan.negotiate import markdown_table
 
     print(markdown_table(table))
-    if out:
+    if out is not None:
         write_frame(table, out)
         print(f"\nTable: {out}")
 
 
-__all__ = ["add_executor_options", "close_mapper", "mapper_from_args", "print_table"]
+__all__ = ["PLAN_OUTPUTS", "add_executor_options", "check_output_dir", "check_output_file", "close_mapper",
+           "mapper_from_args", "print_table"]

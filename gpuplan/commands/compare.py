@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from gpuplan.commands._common import add_executor_options, close_mapper, mapper_from_args, print_table
+from gpuplan.commands._common import (
+    add_executor_options,
+    check_output_file,
+    close_mapper,
+    mapper_from_args,
+    print_table,
+)
 from scenarios.loader import load_scenario
 
 
@@ -27,6 +33,8 @@ def run(args: argparse.Namespace) -> int:
     """Compare and print."""
     from gpuplan.compare import compare_scenarios
 
+    if args.out is not None:
+        check_output_file(args.out)
     scs = [load_scenario(s) for s in args.scenarios]  # all validated before anything runs
     mapper = mapper_from_args(args)
     try:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gpuplan.commands._common import add_executor_options, close_mapper, mapper_from_args
+from gpuplan.commands._common import add_executor_options, check_output_dir, close_mapper, mapper_from_args
 from scenarios.errors import InputError
 from scenarios.io import atomic_dir, write_frame
 from scenarios.loader import load_scenario
@@ -147,6 +147,7 @@ def _capacity(args: argparse.Namespace) -> int:
     from optimizer.plots import plot_cost_curve, plot_frontier
     from optimizer.recommend import efficient_frontier, laddered_plan, recommend_capacity, solver_config
 
+    check_output_dir(args.out, names=("plan.json", "summary.json", "notes.txt"))  # before any work
     sc = load_scenario(args.scenario)
     progress = not getattr(args, "quiet", False)
     if args.forecast:
@@ -294,6 +295,7 @@ def _schedule(args: argparse.Namespace) -> int:
     from scenarios.signals import load_signals
     from scenarios.workload import load_jobs
 
+    check_output_dir(args.out, names=("schedule.csv", "jobs.csv", "summary.json", "notes.txt"))
     sc = load_scenario(args.scenario)
     t0 = _start(sc, args.start)
     jobs = load_jobs(sc, start=t0)
