@@ -40,7 +40,11 @@ def on_terminal() -> bool:
 
 
 class LineProgress:
-    """Progress for logs and CI: no bar, one log line when the step ends (``desc: N of N done in S s``)."""
+    """Progress for logs and CI: no bar and no carriage returns.  A step of up to :attr:`PER_ITEM` items
+    (long ones: scenarios of a comparison) logs a line per finished item; a larger one logs one line when
+    it ends (``desc: N of N done in S s``)."""
+
+    PER_ITEM = 10
 
     def __init__(self, total: int, desc: str | None) -> None:
         self.total = total
@@ -51,14 +55,19 @@ class LineProgress:
     def update(self, n: int = 1) -> None:
         """Count ``n`` finished items."""
         self.n += n
+        if self.total <= self.PER_ITEM and self.n < self.total:
+            self._line()
+
+    def _line(self) -> None:
+        logging.getLogger("gpuplan.progress").info(
+            "%s: %d of %d done in %.1f s", self.desc, self.n, self.total, time.perf_counter() - self._t0)
 
     def __enter__(self) -> LineProgress:
         return self
 
     def __exit__(self, *exc: object) -> None:
         if exc[0] is None:
-            logging.getLogger("gpuplan.progress").info(
-                "%s: %d of %d done in %.1f s", self.desc, self.n, self.total, time.perf_counter() - self._t0)
+            self._line()
 
 
 def progress_bar(total: int, desc: str | None, enabled: bool) -> Any:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import time
 
 from gpuplan.commands._common import (
     add_executor_options,
@@ -12,6 +14,8 @@ from gpuplan.commands._common import (
     print_table,
 )
 from scenarios.loader import load_scenario
+
+log = logging.getLogger("gpuplan")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,10 +40,14 @@ def run(args: argparse.Namespace) -> int:
     if args.out is not None:
         check_output_file(args.out)
     scs = [load_scenario(s) for s in args.scenarios]  # all validated before anything runs
+    t0 = time.perf_counter()
+    log.info("comparing %d scenarios (%s): each runs forecast -> optimize -> simulate -> schedule",
+             len(scs), ", ".join(sc.name for sc in scs))
     mapper = mapper_from_args(args)
     try:
         table = compare_scenarios(scs, mapper=mapper, replications=args.replications)
     finally:
         close_mapper(mapper)
+    log.info("compare done in %.1f s", time.perf_counter() - t0)
     print_table(table, args.out)
     return 0
