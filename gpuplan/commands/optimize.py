@@ -151,8 +151,8 @@ def _capacity(args: argparse.Namespace) -> int:
     sc = load_scenario(args.scenario)
     progress = not getattr(args, "quiet", False)
     if args.forecast:
-        log.info("reading sample paths from %s", args.forecast)
         paths = read_paths(args.forecast)
+        log.info("read %s sample-path rows from %s", f"{len(paths):,}", args.forecast)
         source = args.forecast
     mapper = mapper_from_args(args)
     try:

@@ -202,6 +202,8 @@ def read_table(path: str | Path, *, what: str) -> pd.DataFrame:
             sep, enc = sniff_csv(p, what=what)
             df = pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True,
                              sep=sep, encoding=enc)
+    except InputError:
+        raise
     except UnicodeDecodeError as exc:
         data = _open_bytes(p)
         try:
