@@ -93,7 +93,7 @@ def _read_csv_times(path: str, time_cols: tuple[str, ...], what: str) -> pd.Data
         if col == ROW:
             continue
         if col in time_cols:
-            out[col] = parse_time(raw, col, file=path, tz=None)
+            out[col] = parse_time(raw, col, file=path, tz=None, zone_option=False)
         elif col == "gpus":
             out[col] = parse_number(raw, col, file=path, unit="GPUs")
         elif col == "sample_id":

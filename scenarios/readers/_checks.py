@@ -346,13 +346,14 @@ def check_tz(tz: str | None, *, file: str | None = None) -> str | None:
 
 
 def parse_time(df: pd.DataFrame, column: str, *, file: str, tz: str | None, allow_na: bool = False,
-               what: str = "time", notes: list[str] | None = None) -> pd.Series:
+               what: str = "time", notes: list[str] | None = None, zone_option: bool = True) -> pd.Series:
     """Parse one time column to tz-aware UTC (``datetime64[ns, UTC]``).
 
     Strings must be ISO 8601. With a UTC offset or ``Z`` they are converted to UTC; without one they are
     refused unless ``tz`` names their zone. A column must not mix both. Times that do not exist or are
     ambiguous in ``tz`` (daylight-saving changes) are refused by row. When naive times were read in
-    ``tz``, a line saying so is appended to ``notes``.
+    ``tz``, a line saying so is appended to ``notes``.  ``zone_option=False`` for files whose times must
+    carry their offset (no ``--tz`` / ``tz=`` to state a zone): the fix then only asks for the offset.
 
     Raises
     ------
@@ -392,10 +393,11 @@ def parse_time(df: pd.DataFrame, column: str, *, file: str, tz: str | None, allo
                              fix="give every time with its offset, e.g. 2026-01-01T00:00:00Z")
         if naive.any() and tz is None:
             i = int(np.flatnonzero(naive)[0])
-            raise InputError(f"{what} '{text.iloc[i]}' has no time zone", file=file, row=int(rows[i]),
-                             column=column,
+            raise InputError(f"{what} '{text.iloc[i]}' has no time zone (no UTC offset)", file=file,
+                             row=int(rows[i]), column=column,
                              fix="add a UTC offset (e.g. 2026-01-01T00:00:00+08:00) or state the zone "
-                                 "with --tz / tz= (e.g. --tz Asia/Shanghai)")
+                                 "with --tz / tz= (e.g. --tz Asia/Shanghai)" if zone_option else
+                                 "write every time with its UTC offset, e.g. 2026-01-01T00:00:00Z")
         if naive.any() and tz is not None:
             parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
             _first_unparsed(parsed, filled, text, rows, file=file, column=column, what=what)

@@ -44,7 +44,7 @@ def read_paths(path: str | Path, *, family_level: bool = True) -> pd.DataFrame:
     rows = raw[ROW].to_numpy()
     df = pd.DataFrame({
         "series_id": parse_text(raw, "series_id", file=file, allow_na=False),
-        "timestamp": parse_time(raw, "timestamp", file=file, tz=None),
+        "timestamp": parse_time(raw, "timestamp", file=file, tz=None, zone_option=False),
         "sample_id": parse_number(raw, "sample_id", file=file, unit="path numbers", integer=True).astype("int64"),
         "gpus": parse_number(raw, "gpus", file=file, unit="GPUs"),
     })
