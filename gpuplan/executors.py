@@ -18,6 +18,7 @@ import multiprocessing
 import multiprocessing.context
 import os
 import signal
+import threading
 import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -75,6 +76,10 @@ class ProcessPoolMapper:
         if self._pool is None:
             saved = {k: os.environ.get(k) for k in WORKER_ENV}
             os.environ.update(WORKER_ENV)  # inherited by the forkserver and its children
+            # Started with SIGINT ignored, the forkserver (and every worker it forks) never turns Ctrl-C into
+            # KeyboardInterrupt, not even while a worker is still starting; the initializer covers the rest.
+            main_thread = threading.current_thread() is threading.main_thread()
+            old_int = signal.signal(signal.SIGINT, signal.SIG_IGN) if main_thread else None
             try:
                 self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_pool_context(),
                                                  initializer=_worker_init)
@@ -83,6 +88,8 @@ class ProcessPoolMapper:
                 # start the workers now, while the environment is set
                 list(self._pool.map(abs, range(self.workers)))
             finally:
+                if main_thread:
+                    signal.signal(signal.SIGINT, old_int if old_int is not None else signal.default_int_handler)
                 for k, v in saved.items():
                     if v is None:
                         os.environ.pop(k, None)

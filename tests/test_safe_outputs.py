@@ -239,6 +239,29 @@ def test_pool_workers_ignore_ctrl_c() -> None:
     assert handlers == [signal.SIG_IGN, signal.SIG_IGN]
 
 
+INTERRUPT_SCRIPT = textwrap.dedent("""
+    import os, signal, time
+    from gpuplan.executors import ProcessPoolMapper
+    if __name__ == "__main__":
+        m = ProcessPoolMapper(workers=2, progress=False)
+        print(m.map(abs, [-1, -2, -3]))
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        os.killpg(os.getpgid(0), signal.SIGINT)   # a notebook kernel's interrupt reaches the whole group
+        time.sleep(1)
+        print(m.map(abs, [-4, -5, -6]))
+        # no close(), as in a notebook: the pool is shut down at exit
+""")
+
+
+def test_a_notebooks_pool_survives_an_interrupt_and_shuts_down_quietly(tmp_path: Path) -> None:
+    script = tmp_path / "nb.py"
+    script.write_text(INTERRUPT_SCRIPT)
+    proc = subprocess.run([PY, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          start_new_session=True)
+    assert proc.stderr == ""                    # no KeyboardInterrupt tracebacks from the workers
+    assert proc.returncode == 0 and proc.stdout.splitlines() == ["[1, 2, 3]", "[4, 5, 6]"]
+
+
 def test_quiet_dask_prints_nothing() -> None:
     pytest.importorskip("distributed")
     script = ("from gpuplan.executors import DaskMapper\n"
