@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -767,6 +768,46 @@ def _(tmp: Path) -> list[str]:
 def _(tmp: Path) -> list[str]:
     (tmp / "plan.json").write_text("reserve 10 GPUs please\n")
     return simulate("--plan", "plan.json")
+
+
+def plan_json(tmp: Path, **reserved: object) -> str:
+    entry = {"family": "a100", "term_years": 1, "payment": "no_upfront", "gpus": 8.0, "usd_per_gpu_hour": 1.7,
+             "start_hour": 0, **reserved}
+    (tmp / "plan.json").write_text(json.dumps({"name": "mine", "reserved": [entry], "committed": []}))
+    return "plan.json"
+
+
+@case("simulate-plan-latin1", "plan.json", "not UTF-8")
+def _(tmp: Path) -> list[str]:
+    (tmp / "plan.json").write_bytes('{"name": "r\u00e9serve"}'.encode("latin-1"))
+    return simulate("--plan", "plan.json")
+
+
+@case("simulate-plan-text-gpus", "plan.json", "reserved[0].gpus", "'lots'")
+def _(tmp: Path) -> list[str]:
+    return simulate("--plan", plan_json(tmp, gpus="lots"))
+
+
+@case("simulate-plan-negative-gpus", "plan.json", "reserved[0].gpus", "-8")
+def _(tmp: Path) -> list[str]:
+    return simulate("--plan", plan_json(tmp, gpus=-8))
+
+
+@case("simulate-plan-unknown-family", "plan.json", "reserved[0].family", "'b200'")
+def _(tmp: Path) -> list[str]:
+    return simulate("--plan", plan_json(tmp, family="b200"))
+
+
+@case("simulate-plan-two-year-term", "plan.json", "reserved[0].term_years", "not 1 or 3")
+def _(tmp: Path) -> list[str]:
+    return simulate("--plan", plan_json(tmp, term_years=2))
+
+
+@case("schedule-plan-not-a-plan", "plan.json", "not a capacity plan")
+def _(tmp: Path) -> list[str]:
+    (tmp / "plan.json").write_text("[1, 2, 3]")
+    return ["optimize", "schedule", "small", "--start", "2026-01-01T00:00:00Z", "--plan", "plan.json",
+            "--out", "sched"]
 
 
 @case("simulate-demand-text-value", "demand.csv", "row 2", "'ten' is not a number")

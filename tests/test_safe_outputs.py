@@ -220,6 +220,21 @@ def test_progress_off_a_terminal_is_one_line_per_step(caplog: pytest.LogCaptureF
     assert isinstance(progress_bar(5, "x", True), LineProgress)
 
 
+def test_compare_shows_its_progress_in_a_log(monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    import gpuplan.compare
+    from gpuplan.cli import main
+
+    monkeypatch.setattr("scenarios.parallel.on_terminal", lambda: False)
+    monkeypatch.setattr(gpuplan.compare, "_key_figures", lambda item: {"expected_cost_usd": 1.0})
+    assert main(["compare", "small", "small", "--workers", "1"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "[gpuplan] comparing 2 scenarios (small, small): each runs forecast -> optimize -> " \
+                     "simulate -> schedule"
+    assert [e.split(" done")[0] for e in err[1:3]] == ["[gpuplan] scenarios: 1 of 2", "[gpuplan] scenarios: 2 of 2"]
+    assert err[3].startswith("[gpuplan] compare done in")
+
+
 def test_progress_on_a_terminal_draws_a_bar(monkeypatch: pytest.MonkeyPatch) -> None:
     from tqdm.auto import tqdm
 

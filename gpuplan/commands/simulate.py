@@ -8,13 +8,17 @@ gets the same numbers from the same functions.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-from pathlib import Path
 
 import pandas as pd
 
-from gpuplan.commands._common import add_executor_options, check_output_dir, close_mapper, mapper_from_args
+from gpuplan.commands._common import (
+    add_executor_options,
+    check_output_dir,
+    close_mapper,
+    mapper_from_args,
+    read_plan,
+)
 from scenarios.errors import InputError
 from scenarios.io import atomic_dir, write_frame
 from scenarios.loader import load_scenario
@@ -69,16 +73,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_run)
 
 
-def _read_plan(path: str) -> CapacityPlan:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read the plan: {exc.strerror}", file=path) from None
-    try:
-        return CapacityPlan.from_json(text)
-    except (json.JSONDecodeError, TypeError, KeyError, AttributeError) as exc:
-        raise InputError(f"not a capacity plan: {exc}", file=path,
-                         fix="write it with CapacityPlan.to_json() (gpuplan optimize does)") from None
+def _read_plan(path: str, families: list[str] | None = None) -> CapacityPlan:
+    return read_plan(path, families)
 
 
 def _read_csv_times(path: str, time_cols: tuple[str, ...], what: str) -> pd.DataFrame:
@@ -114,7 +110,7 @@ def _run(args: argparse.Namespace) -> int:
 
     check_output_dir(args.out, names=SIMULATE_OUTPUTS)  # before any work
     sc = load_scenario(args.scenario)
-    plan = _read_plan(args.plan) if args.plan else current_plan(sc)
+    plan = _read_plan(args.plan, list(sc.families)) if args.plan else current_plan(sc)
     demand = _read_csv_times(args.demand, ("timestamp",), "demand") if args.demand else None
     schedule = _read_csv_times(args.schedule, ("timestamp",), "schedule") if args.schedule else None
     if args.no_jobs and demand is None:
