@@ -706,7 +706,7 @@ def _(tmp: Path) -> list[str]:
                                     header=["series_id", "timestamp", "gpus"]))
 
 
-@case("paths-naive-times", "paths.csv", "row 1", "no time zone")
+@case("paths-naive-times", "paths.csv", "row 1", "no UTC offset")
 def _(tmp: Path) -> list[str]:
     return capacity(tmp, paths_file(tmp, [[a, t.rstrip("Z"), s, g] for a, t, s, g in paths_rows()]))
 
@@ -818,7 +818,7 @@ def _(tmp: Path) -> list[str]:
     return simulate("--demand", "demand.csv")
 
 
-@case("simulate-demand-naive-times", "demand.csv", "row 1", "no time zone")
+@case("simulate-demand-naive-times", "demand.csv", "row 1", "no UTC offset")
 def _(tmp: Path) -> list[str]:
     write_csv(tmp / "demand.csv", ["family", "timestamp", "gpus"], [["a100", t.rstrip("Z"), "3"] for t in hours(4)])
     return simulate("--demand", "demand.csv")

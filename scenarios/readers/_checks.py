@@ -393,7 +393,8 @@ def parse_time(df: pd.DataFrame, column: str, *, file: str, tz: str | None, allo
                              fix="give every time with its offset, e.g. 2026-01-01T00:00:00Z")
         if naive.any() and tz is None:
             i = int(np.flatnonzero(naive)[0])
-            raise InputError(f"{what} '{text.iloc[i]}' has no time zone (no UTC offset)", file=file,
+            raise InputError(f"{what} '{text.iloc[i]}' has no " + ("time zone" if zone_option else "UTC offset"),
+                             file=file,
                              row=int(rows[i]), column=column,
                              fix="add a UTC offset (e.g. 2026-01-01T00:00:00+08:00) or state the zone "
                                  "with --tz / tz= (e.g. --tz Asia/Shanghai)" if zone_option else
