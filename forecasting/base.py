@@ -119,9 +119,33 @@ def captured_warnings(sink: list[str]) -> Iterator[None]:
         warnings.simplefilter("always")
         yield
     for w in caught:
-        text = f"{w.category.__name__}: {str(w.message).splitlines()[0]}"
+        text = describe_warning(w.category, str(w.message))
         if text not in sink:
             sink.append(text)
+
+
+#: Library warnings in words a planner can read (the warning's class name in brackets).
+_WARNING_WORDS = {
+    "ConvergenceWarning": "the fit of the model's parameters stopped before it converged; the fitted values "
+                          "were used as they were",
+    "HessianInversionWarning": "the uncertainty of the fitted parameters could not be computed",
+    "ValueWarning": "the library could not tell the data's time step and assumed hourly",
+    "EstimationWarning": "the model's starting values had to be estimated roughly",
+    "RuntimeWarning": "a numerical overflow or division by zero occurred while fitting",
+}
+
+
+def describe_warning(category: type[Warning], message: str) -> str:
+    """One short sentence for a library warning, e.g. ``ConvergenceWarning`` -> "the fit of the model's
+    parameters stopped before it converged ... (statsmodels ConvergenceWarning)"; unknown ones keep their
+    first line, cut to 120 characters."""
+    name = category.__name__
+    words = _WARNING_WORDS.get(name)
+    if words is not None:
+        lib = category.__module__.split(".")[0]
+        return f"{words} ({lib} {name})" if lib not in ("builtins", "") else f"{words} ({name})"
+    first = (message.strip().splitlines() or [""])[0]
+    return f"{name}: {first[:117] + '...' if len(first) > 120 else first}"
 
 
 def guarded(sink: list[str], fn: Callable[[], T]) -> T:

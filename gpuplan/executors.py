@@ -13,20 +13,35 @@ same numbers on every executor.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import multiprocessing.context
 import os
+import signal
+import threading
+import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from scenarios.parallel import Mapper, SerialMapper
+from scenarios.parallel import Mapper, SerialMapper, progress_bar
+
+#: Loggers of dask/distributed that ``progress=False`` (the CLI's ``-q``) silences.
+DASK_LOGGERS = ("distributed", "dask")
 
 
 def _bar(total: int, desc: str | None, progress: bool) -> Any:
-    from tqdm.auto import tqdm
+    return progress_bar(total, desc, progress)
 
-    return tqdm(total=total, desc=desc, leave=False, disable=not progress or total <= 1)
+
+def _worker_init() -> None:
+    """Worker processes ignore Ctrl-C / SIGINT: the parent decides when they stop (no tracebacks from
+    every worker when a notebook kernel is interrupted or shut down)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _shutdown(pool: ProcessPoolExecutor) -> None:
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
@@ -55,16 +70,26 @@ class ProcessPoolMapper:
         self.workers = workers or os.cpu_count() or 1
         self.progress = progress
         self._pool: ProcessPoolExecutor | None = None
+        self._finalizer: weakref.finalize[Any, Any] | None = None
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             saved = {k: os.environ.get(k) for k in WORKER_ENV}
             os.environ.update(WORKER_ENV)  # inherited by the forkserver and its children
+            # Started with SIGINT ignored, the forkserver (and every worker it forks) never turns Ctrl-C into
+            # KeyboardInterrupt, not even while a worker is still starting; the initializer covers the rest.
+            main_thread = threading.current_thread() is threading.main_thread()
+            old_int = signal.signal(signal.SIGINT, signal.SIG_IGN) if main_thread else None
             try:
-                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_pool_context())
+                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_pool_context(),
+                                                 initializer=_worker_init)
+                # a pool nobody closed (a notebook) is shut down cleanly at exit
+                self._finalizer = weakref.finalize(self, _shutdown, self._pool)
                 # start the workers now, while the environment is set
                 list(self._pool.map(abs, range(self.workers)))
             finally:
+                if main_thread:
+                    signal.signal(signal.SIGINT, old_int if old_int is not None else signal.default_int_handler)
                 for k, v in saved.items():
                     if v is None:
                         os.environ.pop(k, None)
@@ -92,6 +117,9 @@ class ProcessPoolMapper:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
+            if self._finalizer is not None:
+                self._finalizer.detach()
+                self._finalizer = None
 
     def __enter__(self) -> ProcessPoolMapper:
         return self
@@ -99,10 +127,6 @@ class ProcessPoolMapper:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __del__(self) -> None:
-        pool = getattr(self, "_pool", None)
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
 
 
 class DaskMapper:
@@ -113,10 +137,17 @@ class DaskMapper:
 
         self.progress = progress
         self._cluster = None
+        self._levels: dict[str, int] = {}
+        if not progress:  # quiet: no Dask log lines, here or in the workers ("killed by signal 9" at close)
+            for name in DASK_LOGGERS:
+                lg = logging.getLogger(name)
+                self._levels[name] = lg.level
+                lg.setLevel(logging.CRITICAL)
         if address == "local":
             self._cluster = LocalCluster(
                 n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
                 dashboard_address=None, env=dict(WORKER_ENV),
+                silence_logs=logging.CRITICAL if not progress else logging.WARNING,
             )
             self.client = Client(self._cluster)
         else:
@@ -142,6 +173,9 @@ class DaskMapper:
         self.client.close()
         if self._cluster is not None:
             self._cluster.close()
+        for name, level in self._levels.items():
+            logging.getLogger(name).setLevel(level)
+        self._levels = {}
 
     def __enter__(self) -> DaskMapper:
         return self

@@ -355,8 +355,16 @@ def check_start(sc: Scenario, history: HistoryData) -> pd.Timestamp:
     Raises
     ------
     InputError
-        When ``start`` is set to another hour (the forecast starts where the history ends).
+        When ``start`` is set to another hour (the forecast starts where the history ends), or when a
+        catalog family has no demand history (nothing to forecast; refused before the long run).
     """
+    present = set(history.family_history()["series_id"])
+    absent = [f for f in sc.families if f not in present]
+    if absent:
+        raise InputError(f"catalog family '{absent[0]}' has no rows in the demand history", file=history.source,
+                         column=f"catalog.{absent[0]}",
+                         fix="remove it from [catalog], or map teams to it with demand.team_family / "
+                             "demand.default_family")
     first = pd.Timestamp(history.history["timestamp"].max()) + pd.Timedelta(hours=1)
     if sc.start is not None and pd.Timestamp(sc.start) != first:
         raise InputError(

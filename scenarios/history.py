@@ -28,6 +28,7 @@ import pandas as pd
 
 from scenarios.errors import InputError
 from scenarios.readers import ReadResult, read_cur, read_focus, read_usage
+from scenarios.readers._checks import MAX_PLAUSIBLE_GPUS, warn
 from scenarios.schema import Scenario
 
 Level = Literal["family", "team", "all"]
@@ -205,6 +206,8 @@ def load_history(sc: Scenario, *, tz: str | None = None) -> HistoryData:
                          fix=f"use keys among {', '.join(c for c in usage.columns if c not in ('timestamp', 'gpus'))}")
     absent_is_zero = billing is not None
     fam_hist = _series(usage, keys, absent_is_zero)
+    if billing is not None:  # usage files are checked row by row by their reader
+        _check_scale(fam_hist, file, notes)
     parts = [fam_hist]
     if "team" in usage.columns and "team" not in keys:
         parts.append(_series(usage.dropna(subset=["team"]), ["family", "team"], absent_is_zero))
@@ -219,6 +222,17 @@ def load_history(sc: Scenario, *, tz: str | None = None) -> HistoryData:
     cols = ["timestamp", *[c for c in ("family", "team", "project", "region") if c in usage.columns], "gpus"]
     usage = usage[cols].sort_values([*cols[1:-1], "timestamp"], kind="stable").reset_index(drop=True)
     return HistoryData(usage=usage, history=history, billing=billing, skipped=skipped, notes=notes, source=file)
+
+
+def _check_scale(fam_hist: pd.DataFrame, file: str, notes: list[str]) -> None:
+    """Warn, naming the value, family and hour, when billed usage is beyond any cloud's scale."""
+    v = fam_hist["gpus"].to_numpy(dtype=float, na_value=np.nan)
+    big = np.nan_to_num(v, nan=0.0) > MAX_PLAUSIBLE_GPUS
+    if big.any():
+        i = int(np.flatnonzero(big)[0])
+        warn(f"{file}: family '{fam_hist['series_id'].iloc[i]}' bills {v[i]:g} GPUs in the hour "
+             f"{pd.Timestamp(fam_hist['timestamp'].iloc[i]):%Y-%m-%d %H:%M} UTC, beyond any cloud's scale "
+             f"(> {MAX_PLAUSIBLE_GPUS:,.0f}); check the quantities and units", notes)
 
 
 def _series(usage: pd.DataFrame, keys: list[str], absent_is_zero: bool) -> pd.DataFrame:

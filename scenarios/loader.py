@@ -28,13 +28,21 @@ _MAX_EXTENDS_DEPTH = 10
 
 def _find_file(ref: str, base_dir: Path | None) -> Path:
     """Find a scenario by path (relative to ``base_dir``) or bundled name."""
+    if not ref.strip():
+        raise ScenarioError("the scenario name is empty", fix="give a scenario file or a bundled name such as "
+                            "'default' or 'small'")
     p = Path(ref).expanduser()
     candidates = [p] if p.is_absolute() else ([base_dir / p] if base_dir else []) + [p]
     for c in candidates:
         if c.is_file():
             return c.resolve()
-        if c.suffix != ".toml" and c.with_suffix(".toml").is_file():
+        if c.name and c.suffix != ".toml" and c.with_suffix(".toml").is_file():
             return c.with_suffix(".toml").resolve()
+    if p.is_dir():
+        tomls = sorted(x.name for x in p.glob("*.toml"))[:3]
+        hint = f" such as {', '.join(str(p / t) for t in tomls)}" if tomls else ""
+        raise ScenarioError(f"'{ref}' is a folder, not a scenario file", file=ref,
+                            fix=f"give a .toml file{hint}, or a bundled name such as 'small'")
     bundled = bundled_scenarios()
     if ref in bundled:
         return bundled[ref]
@@ -45,7 +53,17 @@ def _find_file(ref: str, base_dir: Path | None) -> Path:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ScenarioError(f"not UTF-8: byte 0x{data[exc.start]:02x} on line {line} looks like Latin-1 / "
+                            "Windows-1252", file=str(path),
+                            fix="save the file as UTF-8; TOML files must be UTF-8") from None
+    except OSError as exc:
+        raise ScenarioError(f"cannot read: {exc.strerror}", file=str(path)) from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"not valid TOML: {exc}", file=str(path), fix="check the quoting and brackets") from None
     except OSError as exc:

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import time
 
-from gpuplan.commands._common import add_executor_options, close_mapper, mapper_from_args, print_table
+from gpuplan.commands._common import (
+    add_executor_options,
+    check_output_file,
+    close_mapper,
+    mapper_from_args,
+    print_table,
+)
 from scenarios.loader import load_scenario
+
+log = logging.getLogger("gpuplan")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,12 +39,18 @@ def run(args: argparse.Namespace) -> int:
     """Compare and print."""
     from gpuplan.compare import compare_scenarios
 
+    if args.out is not None:
+        check_output_file(args.out)
     scs = [load_scenario(s) for s in args.scenarios]  # all validated before anything runs
+    t0 = time.perf_counter()
+    log.info("comparing %d scenarios (%s): each runs forecast -> optimize -> simulate -> schedule",
+             len(scs), ", ".join(sc.name for sc in scs))
     mapper = mapper_from_args(args)
     try:
         table = compare_scenarios(scs, mapper=mapper, replications=args.replications)
     finally:
         close_mapper(mapper)
+    log.info("compare done in %.1f s", time.perf_counter() - t0)
     print_table(table, args.out)
     for note in table.attrs.get("notes", []):
         print(f"\nNote: {note}")

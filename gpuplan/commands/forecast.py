@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     from forecasting.backtest import LEADERBOARD_MODELS, backtest
     from forecasting.core import Forecaster
     from forecasting.planned import PlannedChanges
-    from scenarios.io import write_frame
+    from scenarios.io import check_output_file, write_frames
     from scenarios.readers import read_history
 
     if args.out is None and not args.backtest:
@@ -107,6 +107,13 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--paths needs --paths-out", column="--paths-out", fix="add --paths-out PATHS.csv")
     if args.paths_out and not args.paths:
         raise InputError("--paths-out needs --paths N", column="--paths", fix="add e.g. --paths 50")
+    if args.out is not None:
+        check_output_file(args.out, column="--out")
+    if args.paths_out is not None:
+        check_output_file(args.paths_out, column="--paths-out")
+        if args.out is not None and Path(args.out).resolve() == Path(args.paths_out).resolve():
+            raise InputError("--out and --paths-out name the same file", file=args.out, column="--paths-out",
+                             fix="give the sample paths their own file, e.g. --paths-out paths.csv")
     planned = PlannedChanges(args.growth, tuple(_parse_step(s) for s in args.step))  # type: ignore[misc]
     progress = not getattr(args, "quiet", False)
     t0 = time.perf_counter()
@@ -117,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
                         outages=not args.no_outages,
                         reconcile=None if args.reconcile == "none" else args.reconcile, planned=planned)
         result = None
-        if args.out:
+        if args.out is not None:
             result = fc.run(history, args.horizon, n_paths=args.paths, seed=args.seed, file=args.history)
         if args.backtest:
             h_bt = args.horizon if args.horizon <= 336 else 168
@@ -131,14 +138,11 @@ def run(args: argparse.Namespace) -> int:
     if result is not None:
         for n in result.notes:
             print(f"note: {n}")
-        if result.paths is not None:
-            write_frame(result.paths, args.paths_out)
-        try:
-            write_frame(result.forecast, args.out)
-        except BaseException:
-            if result.paths is not None:
-                Path(args.paths_out).unlink(missing_ok=True)  # never leave one file without the other
-            raise
+        # both files as one unit: written beside their targets, renamed in only when both are complete,
+        # so a failure leaves the previous forecast and paths files as they were
+        frames = {} if result.paths is None else {args.paths_out: result.paths}
+        frames[args.out] = result.forecast
+        write_frames(frames)
         rep = result.report
         for r in rep.to_dict("records"):
             fb = f" (fallback: {r['fallback']})" if r["fallback"] else ""

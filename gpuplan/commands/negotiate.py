@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from gpuplan.commands._common import add_executor_options, close_mapper, mapper_from_args
+from gpuplan.commands._common import add_executor_options, check_output_dir, close_mapper, mapper_from_args
 from gpuplan.commands.plan import overrides_from
 from scenarios.loader import load_scenario
 
@@ -34,6 +34,8 @@ def run(args: argparse.Namespace) -> int:
     from gpuplan.pipeline import family_level, scenario_paths
     from scenarios.readers.paths import read_paths
 
+    if args.out is not None:
+        check_output_dir(args.out, names=("negotiation.md",))
     sc = load_scenario(args.scenario, overrides=overrides_from(args.set) or None)
     mapper = mapper_from_args(args)
     try:
@@ -45,6 +47,6 @@ def run(args: argparse.Namespace) -> int:
     finally:
         close_mapper(mapper)
     print(pack.to_markdown())
-    if args.out:
+    if args.out is not None:
         print(f"\nNegotiation pack: {write_pack(pack, args.out).resolve()}")
     return 0

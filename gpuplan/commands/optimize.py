@@ -17,7 +17,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gpuplan.commands._common import add_executor_options, close_mapper, mapper_from_args
+from gpuplan.commands._common import (
+    add_executor_options,
+    check_output_dir,
+    close_mapper,
+    mapper_from_args,
+    read_plan,
+)
 from scenarios.errors import InputError
 from scenarios.io import atomic_dir, write_frame
 from scenarios.loader import load_scenario
@@ -147,11 +153,12 @@ def _capacity(args: argparse.Namespace) -> int:
     from optimizer.plots import plot_cost_curve, plot_frontier
     from optimizer.recommend import efficient_frontier, laddered_plan, recommend_capacity, solver_config
 
+    check_output_dir(args.out, names=("plan.json", "summary.json", "notes.txt"))  # before any work
     sc = load_scenario(args.scenario)
     progress = not getattr(args, "quiet", False)
     if args.forecast:
-        log.info("reading sample paths from %s", args.forecast)
         paths = read_paths(args.forecast)
+        log.info("read %s sample-path rows from %s", f"{len(paths):,}", args.forecast)
         source = args.forecast
     mapper = mapper_from_args(args)
     try:
@@ -278,13 +285,8 @@ def _start(sc: Scenario, arg: str | None) -> pd.Timestamp:
     return pd.Timestamp(hist["timestamp"].max()).tz_convert("UTC").floor("h") + pd.Timedelta(hours=1)
 
 
-def _read_plan(path: str) -> CapacityPlan:
-    try:
-        return CapacityPlan.from_json(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"cannot read the plan: {exc.strerror}", file=path) from None
-    except (json.JSONDecodeError, TypeError, KeyError, AttributeError) as exc:
-        raise InputError(f"not a capacity plan: {exc}", file=path, fix="write it with gpuplan optimize capacity") from None
+def _read_plan(path: str, families: list[str] | None = None) -> CapacityPlan:
+    return read_plan(path, families)
 
 
 def _schedule(args: argparse.Namespace) -> int:
@@ -294,7 +296,9 @@ def _schedule(args: argparse.Namespace) -> int:
     from scenarios.signals import load_signals
     from scenarios.workload import load_jobs
 
+    check_output_dir(args.out, names=("schedule.csv", "jobs.csv", "summary.json", "notes.txt"))
     sc = load_scenario(args.scenario)
+    plan = _read_plan(args.plan, list(sc.families)) if args.plan else None  # checked before any work
     t0 = _start(sc, args.start)
     jobs = load_jobs(sc, start=t0)
     if jobs.empty:
@@ -307,8 +311,7 @@ def _schedule(args: argparse.Namespace) -> int:
     hours = int((last - first) / pd.Timedelta(hours=1)) + 2
     carbon, price = load_signals(sc, first, hours)
     reserved = None
-    if args.plan:
-        plan = _read_plan(args.plan)
+    if plan is not None:
         reserved = {f: plan.reserved_gpus(f, 0) for f in sc.families}
     inp = schedule_inputs(jobs, carbon, price, sc, reserved_gpus=reserved, default_slack_hours=args.slack,
                           carbon_price=args.carbon_price, start=first)

@@ -6,7 +6,13 @@ import argparse
 import logging
 import time
 
-from gpuplan.commands._common import add_executor_options, close_mapper, mapper_from_args
+from gpuplan.commands._common import (
+    PLAN_OUTPUTS,
+    add_executor_options,
+    check_output_dir,
+    close_mapper,
+    mapper_from_args,
+)
 from scenarios.loader import load_scenario, parse_value
 
 log = logging.getLogger("gpuplan")
@@ -51,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     from gpuplan.plan_report import decision_lines, write_plan
 
     t0 = time.perf_counter()
+    check_output_dir(args.out, names=PLAN_OUTPUTS)  # before the long run
     sc = load_scenario(args.scenario, overrides=overrides_from(args.set) or None)
     mapper = mapper_from_args(args)
     try:

@@ -8,13 +8,17 @@ gets the same numbers from the same functions.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-from pathlib import Path
 
 import pandas as pd
 
-from gpuplan.commands._common import add_executor_options, close_mapper, mapper_from_args
+from gpuplan.commands._common import (
+    add_executor_options,
+    check_output_dir,
+    close_mapper,
+    mapper_from_args,
+    read_plan,
+)
 from scenarios.errors import InputError
 from scenarios.io import atomic_dir, write_frame
 from scenarios.loader import load_scenario
@@ -31,6 +35,10 @@ writes: kpis.csv (one row per replication), summary.csv (mean and 95% CI per KPI
 teams.csv (showback), hourly.csv and charges.csv (first replication unless --detail all),
 focus.csv (FOCUS-shaped charge rows), plan.json and notes.txt.
 """
+
+
+SIMULATE_OUTPUTS = ("kpis.csv", "summary.csv", "jobs.csv", "teams.csv", "hourly.csv", "charges.csv",
+                    "focus.csv", "plan.json", "notes.txt")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -65,37 +73,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_run)
 
 
-def _read_plan(path: str) -> CapacityPlan:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read the plan: {exc.strerror}", file=path) from None
-    try:
-        return CapacityPlan.from_json(text)
-    except (json.JSONDecodeError, TypeError, KeyError, AttributeError) as exc:
-        raise InputError(f"not a capacity plan: {exc}", file=path,
-                         fix="write it with CapacityPlan.to_json() (gpuplan optimize does)") from None
+def _read_plan(path: str, families: list[str] | None = None) -> CapacityPlan:
+    return read_plan(path, families)
 
 
-def _read_csv_times(path: str, time_cols: tuple[str, ...]) -> pd.DataFrame:
-    try:
-        df = pd.read_csv(path)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"cannot read: {exc}", file=path) from None
-    for col in time_cols:
-        if col not in df.columns:
-            raise InputError("missing column", file=path, column=col, fix=f"add a '{col}' column")
-        raw = df[col].astype(str)
-        has_zone = raw.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True)
-        if not bool(has_zone.all()):
-            i = int((~has_zone).to_numpy().nonzero()[0][0])
-            raise InputError(f"timestamp '{raw.iloc[i]}' has no UTC offset", file=path, row=i + 1, column=col,
-                             fix="write times as ISO 8601 with an offset, e.g. 2026-01-01T00:00:00Z")
-        try:
-            df[col] = pd.to_datetime(raw, utc=True, format="ISO8601")
-        except (ValueError, TypeError) as exc:
-            raise InputError(f"unreadable timestamps: {exc}", file=path, column=col) from None
-    return df
+def _read_csv_times(path: str, time_cols: tuple[str, ...], what: str) -> pd.DataFrame:
+    """Read a CSV with the readers' checks: times with a UTC offset, ``gpus`` >= 0 and whole ``sample_id``
+    numbers, every bad cell named by row; other columns as numbers where every cell is one, else text."""
+    from scenarios.readers._checks import ROW, parse_number, parse_time, read_table, require_columns
+
+    raw = read_table(path, what=what)
+    require_columns(raw, list(time_cols), file=path, what=what, check_misspelt=False)
+    out = {}
+    for col in raw.columns:
+        if col == ROW:
+            continue
+        if col in time_cols:
+            out[col] = parse_time(raw, col, file=path, tz=None, zone_option=False)
+        elif col == "gpus":
+            out[col] = parse_number(raw, col, file=path, unit="GPUs")
+        elif col == "sample_id":
+            out[col] = parse_number(raw, col, file=path, unit="path numbers", integer=True).astype("int64")
+        else:
+            num = pd.to_numeric(raw[col], errors="coerce")
+            out[col] = num if bool((num.notna() | raw[col].isna()).all()) else raw[col]
+    return pd.DataFrame(out)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -106,10 +108,11 @@ def _run(args: argparse.Namespace) -> int:
     from simulator.focus import to_focus  # registered simulator/ as a namespace package
     from simulator.inputs import simulation_window
 
+    check_output_dir(args.out, names=SIMULATE_OUTPUTS)  # before any work
     sc = load_scenario(args.scenario)
-    plan = _read_plan(args.plan) if args.plan else current_plan(sc)
-    demand = _read_csv_times(args.demand, ("timestamp",)) if args.demand else None
-    schedule = _read_csv_times(args.schedule, ("timestamp",)) if args.schedule else None
+    plan = _read_plan(args.plan, list(sc.families)) if args.plan else current_plan(sc)
+    demand = _read_csv_times(args.demand, ("timestamp",), "demand") if args.demand else None
+    schedule = _read_csv_times(args.schedule, ("timestamp",), "schedule") if args.schedule else None
     if args.no_jobs and demand is None:
         raise InputError("--no-jobs leaves nothing to simulate", column="--no-jobs", fix="give --demand too")
     start = pd.Timestamp(args.start) if args.start else None

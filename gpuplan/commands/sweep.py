@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from gpuplan.commands._common import add_executor_options, close_mapper, mapper_from_args, print_table
+from gpuplan.commands._common import (
+    add_executor_options,
+    check_output_file,
+    close_mapper,
+    mapper_from_args,
+    print_table,
+)
 from scenarios.loader import load_scenario
 
 
@@ -30,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
     """Sweep and print."""
     from gpuplan.compare import sweep, sweep_grid
 
+    if args.out is not None:
+        check_output_file(args.out)
     sc = load_scenario(args.scenario)
     grid = sweep_grid(args.set)
     mapper = mapper_from_args(args)

@@ -13,7 +13,11 @@ Every reader goes through the same steps, so every reader reports the same probl
 
 from __future__ import annotations
 
+import codecs
+import csv
 import difflib
+import gzip
+import logging
 import re
 import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
@@ -75,11 +79,102 @@ class ReadResult:
 # -- reading -----------------------------------------------------------------------------------------
 
 
+#: Field separators a CSV may use; the header line decides (the most frequent one outside quotes).
+SEPARATORS = (",", ";", "\t", "|")
+_SEP_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+#: More GPUs than any cloud region or cluster holds: a value above it is warned about as implausible.
+MAX_PLAUSIBLE_GPUS = 1_000_000.0
+#: A time further than this from the median time of its column is refused as a typo (e.g. 2206 for 2026).
+MAX_SPAN_FROM_MEDIAN = pd.Timedelta(days=3653)
+#: A time further than this from today is warned about (dates decades away).
+MAX_YEARS_FROM_TODAY = 20
+
+log = logging.getLogger("scenarios.readers")
+
+
+def warn(message: str, notes: list[str] | None = None) -> None:
+    """Log a plausibility warning (shown even with ``-q``) and add it to ``notes``."""
+    log.warning("warning: %s", message)
+    if notes is not None and message not in notes:
+        notes.append(f"WARNING: {message}")
+
+
+def _open_bytes(p: Path, size: int | None = None) -> bytes:
+    opener = gzip.open if p.suffix.lower() == ".gz" else open
+    with opener(p, "rb") as fh:
+        return fh.read() if size is None else fh.read(size)
+
+
+def _encoding(head: bytes) -> str:
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    return "utf-8"
+
+
+def _not_utf8(p: Path, data: bytes, exc: UnicodeDecodeError, *, what: str) -> InputError:
+    line = data.count(b"\n", 0, exc.start) + 1
+    byte = data[exc.start:exc.start + 1].hex()
+    guess = "Latin-1 / Windows-1252" if all(b < 0x80 or b >= 0xa0 for b in data[exc.start:exc.start + 8]) \
+        else "another encoding"
+    row = f"row {line - 1}" if line > 1 else "the header"
+    return InputError(f"the {what} file is not UTF-8: byte 0x{byte} in {row} (line {line}) looks like {guess}",
+                      file=str(p), row=line - 1 if line > 1 else None,
+                      fix="save it as UTF-8 (e.g. iconv -f latin1 -t utf-8 in.csv > out.csv)")
+
+
+def _split_fields(line: str, sep: str) -> list[str]:
+    return next(csv.reader([line], delimiter=sep), [])
+
+
+def sniff_csv(p: Path, *, what: str) -> tuple[str, str]:
+    """The ``(separator, encoding)`` of a CSV file: UTF-8 (with or without BOM) or UTF-16 by BOM; the
+    separator is the one of :data:`SEPARATORS` found most often outside quotes in the header line.
+
+    Raises
+    ------
+    InputError
+        When the start of the file is not in a supported encoding (naming the line and the likely encoding).
+    """
+    head = _open_bytes(p, 1 << 16)
+    enc = _encoding(head)
+    try:
+        text = codecs.getincrementaldecoder(enc)().decode(head, final=False)
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(p, head, exc, what=what) from None
+    header = text.splitlines()[0] if text.strip() else ""
+    counts = {sep: len(_split_fields(header, sep)) - 1 for sep in SEPARATORS}
+    sep = max(SEPARATORS, key=lambda c: (counts[c], c == ","))
+    return (sep if counts[sep] > 0 else ","), enc
+
+
+def _check_last_line(p: Path, sep: str, enc: str, n_fields: int, n_rows: int, *, what: str) -> None:
+    """Refuse a file whose last row has fewer fields than the header (a cut-off export)."""
+    if p.suffix.lower() == ".gz" or enc == "utf-16":
+        return
+    size = p.stat().st_size
+    with open(p, "rb") as fh:
+        fh.seek(max(0, size - (1 << 14)))
+        tail = fh.read().decode(enc, errors="replace")
+    lines = [ln for ln in tail.splitlines() if ln.strip()]
+    if not lines:
+        return
+    fields = _split_fields(lines[-1], sep)
+    if 0 < len(fields) < n_fields and tail.count('"') % 2 == 0:
+        raise InputError(f"the last row has {len(fields)} of the header's {n_fields} fields: the {what} file "
+                         "looks cut off", file=str(p), row=n_rows,
+                         fix="export the file again (or delete the incomplete last row)")
+
+
 def read_table(path: str | Path, *, what: str) -> pd.DataFrame:
     """Read a CSV (``.csv``, ``.csv.gz``, ...) or Parquet (``.parquet``, ``.pq``) file.
 
     CSV cells are kept as text (empty cells become missing) so each column can be checked cell by cell.
-    A ``_row`` column holds the 1-based data row.
+    A ``_row`` column holds the 1-based data row.  The separator (comma, semicolon, tab or pipe) and the
+    encoding (UTF-8, UTF-16 by BOM) are detected (:func:`sniff_csv`); ``df.attrs["sep"]`` keeps the
+    separator.
 
     Parameters
     ----------
@@ -91,7 +186,7 @@ def read_table(path: str | Path, *, what: str) -> pd.DataFrame:
     Raises
     ------
     InputError
-        When the file is missing, unreadable, or has no data rows.
+        When the file is missing, unreadable, not UTF-8, cut off, or has no data rows.
     """
     p = Path(path)
     file = str(path)
@@ -99,20 +194,44 @@ def read_table(path: str | Path, *, what: str) -> pd.DataFrame:
         raise InputError(f"no such {what} file", file=file, fix="check the path (relative paths are relative "
                          "to the scenario file)")
     suffixes = [s.lower() for s in p.suffixes]
+    sep, enc = ",", "utf-8"
     try:
         if suffixes and suffixes[-1] in (".parquet", ".pq"):
             df = pd.read_parquet(p)
         else:
-            df = pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True)
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+            sep, enc = sniff_csv(p, what=what)
+            df = pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True,
+                             sep=sep, encoding=enc)
+    except InputError:
+        raise
+    except UnicodeDecodeError as exc:
+        data = _open_bytes(p)
+        try:
+            data.decode(enc)
+        except UnicodeDecodeError as full:
+            raise _not_utf8(p, data, full, what=what) from None
+        raise InputError(f"cannot read the {what} file: {exc}", file=file) from None
+    except pd.errors.EmptyDataError:
+        raise InputError(f"the {what} file is empty", file=file, fix="check the export") from None
+    except pd.errors.ParserError as exc:
+        first = str(exc).strip().splitlines()[0]
+        m = re.search(r"line (\d+), saw (\d+)", first)
+        row = int(m.group(1)) - 1 if m else None
+        msg = (f"row {row} has {m.group(2)} fields, more than the header" if m else first)
+        raise InputError(f"cannot read the {what} file: {msg}", file=file, row=row,
+                         fix=f"check the quoting and the {_SEP_NAMES.get(sep, repr(sep))} separators") from None
+    except (ValueError, OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"cannot read the {what} file: {first}", file=file,
                          fix="give a CSV with a header row, or a Parquet file") from None
     if df.empty:
         raise InputError(f"the {what} file has no data rows", file=file, fix="check the export")
     df.columns = [str(c).strip() for c in df.columns]
+    if not (suffixes and suffixes[-1] in (".parquet", ".pq")):
+        _check_last_line(p, sep, enc, len(df.columns), len(df), what=what)
     df = df.reset_index(drop=True)
     df[ROW] = np.arange(1, len(df) + 1)
+    df.attrs["sep"] = sep
     return df
 
 
@@ -174,7 +293,8 @@ def require_columns(df: pd.DataFrame, required: Sequence[str], optional: Sequenc
         alts = (alternatives or {}).get(name)
         if alts and all(a in present for a in alts):
             continue
-        near = _close(name, unknown, cutoff=0.6)
+        # a standard export (check_misspelt=False) has many columns of its own: suggest only near-identical
+        near = _close(name, unknown, cutoff=0.6 if check_misspelt else 0.85)
         if near:
             fix = f"rename '{near[0]}' to '{name}'"
         elif alts:
@@ -226,13 +346,14 @@ def check_tz(tz: str | None, *, file: str | None = None) -> str | None:
 
 
 def parse_time(df: pd.DataFrame, column: str, *, file: str, tz: str | None, allow_na: bool = False,
-               what: str = "time", notes: list[str] | None = None) -> pd.Series:
+               what: str = "time", notes: list[str] | None = None, zone_option: bool = True) -> pd.Series:
     """Parse one time column to tz-aware UTC (``datetime64[ns, UTC]``).
 
     Strings must be ISO 8601. With a UTC offset or ``Z`` they are converted to UTC; without one they are
     refused unless ``tz`` names their zone. A column must not mix both. Times that do not exist or are
     ambiguous in ``tz`` (daylight-saving changes) are refused by row. When naive times were read in
-    ``tz``, a line saying so is appended to ``notes``.
+    ``tz``, a line saying so is appended to ``notes``.  ``zone_option=False`` for files whose times must
+    carry their offset (no ``--tz`` / ``tz=`` to state a zone): the fix then only asks for the offset.
 
     Raises
     ------
@@ -272,10 +393,12 @@ def parse_time(df: pd.DataFrame, column: str, *, file: str, tz: str | None, allo
                              fix="give every time with its offset, e.g. 2026-01-01T00:00:00Z")
         if naive.any() and tz is None:
             i = int(np.flatnonzero(naive)[0])
-            raise InputError(f"{what} '{text.iloc[i]}' has no time zone", file=file, row=int(rows[i]),
-                             column=column,
+            raise InputError(f"{what} '{text.iloc[i]}' has no " + ("time zone" if zone_option else "UTC offset"),
+                             file=file,
+                             row=int(rows[i]), column=column,
                              fix="add a UTC offset (e.g. 2026-01-01T00:00:00+08:00) or state the zone "
-                                 "with --tz / tz= (e.g. --tz Asia/Shanghai)")
+                                 "with --tz / tz= (e.g. --tz Asia/Shanghai)" if zone_option else
+                                 "write every time with its UTC offset, e.g. 2026-01-01T00:00:00Z")
         if naive.any() and tz is not None:
             parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
             _first_unparsed(parsed, filled, text, rows, file=file, column=column, what=what)
@@ -285,7 +408,57 @@ def parse_time(df: pd.DataFrame, column: str, *, file: str, tz: str | None, allo
             parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
             _first_unparsed(parsed, filled, text, rows, file=file, column=column, what=what)
             out = parsed
-    return out.dt.as_unit("ns")
+    out = out.dt.as_unit("ns")
+    check_time_plausible(out, rows, file=file, column=column, what=what, notes=notes)
+    return out
+
+
+def check_time_plausible(times: pd.Series, rows: np.ndarray, *, file: str, column: str, what: str = "time",
+                         notes: list[str] | None = None) -> None:
+    """Refuse a time far from the column's others (a year typo such as 2206); warn about dates decades away.
+
+    Raises
+    ------
+    InputError
+        When a time is more than :data:`MAX_SPAN_FROM_MEDIAN` (ten years) from the column's median time,
+        naming the row that is furthest away.
+    """
+    t = times.dropna()
+    if t.empty:
+        return
+    ns = t.astype("int64").to_numpy()
+    med = pd.Timestamp(int(np.median(ns)), tz="UTC")
+    dist = np.abs(ns - med.value)
+    far = int(np.argmax(dist))
+    if dist[far] > MAX_SPAN_FROM_MEDIAN.value:
+        pos = int(np.flatnonzero(times.index == t.index[far])[0])
+        when = pd.Timestamp(t.iloc[far])
+        years = dist[far] / (365.25 * 86400e9)
+        raise InputError(f"{what} {when:%Y-%m-%d %H:%M} is {years:.0f} years from the file's other times "
+                         f"(median {med:%Y-%m-%d}): a typo in the year?", file=file, row=int(rows[pos]),
+                         column=column, fix="correct the year, or split the file")
+    now = pd.Timestamp.now(tz="UTC")
+    lo, hi = pd.Timestamp(ns.min(), tz="UTC"), pd.Timestamp(ns.max(), tz="UTC")
+    for edge in (lo, hi):
+        years = abs((edge - now) / pd.Timedelta(days=365.25))
+        if years > MAX_YEARS_FROM_TODAY:
+            pos = int(np.flatnonzero((times == edge).to_numpy(dtype=bool, na_value=False))[0])
+            warn(f"{file}, row {int(rows[pos])}, column '{column}': {what} {edge:%Y-%m-%d} is {years:.0f} years "
+                 "from today; check the year", notes)
+            break
+
+
+def check_gpu_scale(gpus: pd.Series, rows: np.ndarray | None, *, file: str, column: str = "gpus",
+                    notes: list[str] | None = None, what: str = "GPUs") -> None:
+    """Warn (naming the value and row) when a GPU count is beyond any catalog's scale
+    (:data:`MAX_PLAUSIBLE_GPUS`)."""
+    arr = gpus.to_numpy(dtype=float, na_value=np.nan)
+    big = np.nan_to_num(arr, nan=0.0) > MAX_PLAUSIBLE_GPUS
+    if big.any():
+        i = int(np.flatnonzero(big)[0])
+        where = f"row {int(rows[i])}, " if rows is not None else ""
+        warn(f"{file}, {where}column '{column}': {arr[i]:g} {what} is beyond any cloud's or cluster's scale "
+             f"(> {MAX_PLAUSIBLE_GPUS:,.0f}); check the units and demand.scale", notes)
 
 
 def _note_tz(notes: list[str] | None, column: str, tz: str) -> None:
@@ -317,8 +490,13 @@ def _localize(parsed: pd.Series, text: pd.Series, tz: str, *, file: str, column:
 
 
 def parse_number(df: pd.DataFrame, column: str, *, file: str, unit: str, allow_na: bool = False,
-                 minimum: float | None = 0.0, strict_min: bool = False, integer: bool = False) -> pd.Series:
-    """Parse one numeric column (float64); refuse text, infinities, empties and values below ``minimum``.
+                 minimum: float | None = 0.0, strict_min: bool = False, integer: bool = False,
+                 maximum: float | None = None) -> pd.Series:
+    """Parse one numeric column (float64); refuse text, infinities, empties and values below ``minimum``
+    (or above ``maximum``).
+
+    In a comma-separated file a comma inside a number is a thousands separator (``1,200``); in a file
+    with another separator (semicolon, tab) a comma could be a decimal mark, so it is refused by row.
 
     Raises
     ------
@@ -334,7 +512,16 @@ def parse_number(df: pd.DataFrame, column: str, *, file: str, unit: str, allow_n
         vals = pd.to_numeric(s, errors="coerce").astype("float64")
         text = s.astype("string")
     else:
-        text = s.astype("string").str.strip().str.replace(",", "", regex=False)
+        raw = s.astype("string").str.strip()
+        if df.attrs.get("sep", ",") != ",":
+            comma = raw.str.contains(",", regex=False).fillna(False).to_numpy(dtype=bool)
+            if comma.any():
+                i = int(np.flatnonzero(comma)[0])
+                raise InputError(f"'{s.iloc[i]}' has a comma: a decimal mark or a thousands separator?",
+                                 file=file, row=int(rows[i]), column=column,
+                                 fix="write numbers with a point as the decimal mark and no thousands "
+                                     "separator, e.g. 1234.5")
+        text = raw.str.replace(",", "", regex=False)
         vals = pd.to_numeric(text, errors="coerce").astype("float64")
         bad = ~blank & vals.isna().to_numpy(dtype=bool)
         if bad.any():
@@ -360,6 +547,12 @@ def parse_number(df: pd.DataFrame, column: str, *, file: str, unit: str, allow_n
             rule = f"> {minimum:g}" if strict_min else f">= {minimum:g}"
             raise InputError(f"{word} value {arr[i]:g}", file=file, row=int(rows[i]), column=column,
                              fix=f"{column} is in {unit} and must be {rule}")
+    if maximum is not None:
+        high = ~np.isnan(arr) & (arr > maximum)
+        if high.any():
+            i = int(np.flatnonzero(high)[0])
+            raise InputError(f"value {arr[i]:g} is too large", file=file, row=int(rows[i]), column=column,
+                             fix=f"{column} is in {unit} and must be <= {maximum:g}")
     if integer:
         frac = ~np.isnan(arr) & (arr != np.round(arr))
         if frac.any():

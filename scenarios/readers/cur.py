@@ -120,7 +120,8 @@ def read_cur(path: str | Path, *, tz: str | None = None,
                          fix="export 'CUR 2.0' from AWS Data Exports (columns like line_item_usage_start_date)")
     if "ChargePeriodStart" in df.columns:
         raise InputError("this is a FOCUS export, not CUR", file=file, fix="read it with format = 'focus'")
-    require_columns(df, REQUIRED, file=file, what="CUR 2.0", check_misspelt=False)
+    # the other columns the reader uses are known, so a missing one is never "fixed" by renaming one of them
+    require_columns(df, REQUIRED, sorted(_USED - set(REQUIRED)), file=file, what="CUR 2.0", check_misspelt=False)
     df = df[[c for c in df.columns if c in _USED or c == ROW]]
     notes: list[str] = []
     skipped: dict[str, int] = {}

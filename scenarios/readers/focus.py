@@ -96,9 +96,10 @@ def read_focus(path: str | Path, *, tz: str | None = None,
     if "lineItem/UsageStartDate" in df.columns or "line_item_usage_start_date" in df.columns:
         raise InputError("this is an AWS CUR export, not FOCUS", file=file,
                          fix="read it with format = 'cur' (read_cur)")
-    require_columns(df, REQUIRED, file=file, what="FOCUS", check_misspelt=False)
     used_cols = [*REQUIRED, "ChargePeriodEnd", "ChargeClass", "ConsumedUnit", "PricingQuantity", "PricingUnit",
                  "RegionId", "RegionName", "Region", "Tags", *INSTANCE_COLUMNS, ROW]
+    require_columns(df, REQUIRED, [c for c in used_cols if c not in REQUIRED and c != ROW], file=file,
+                    what="FOCUS", check_misspelt=False)
     df = df[[c for c in used_cols if c in df.columns]]
     notes: list[str] = []
     skipped: dict[str, int] = {}

@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from scenarios.readers._checks import (
+    check_gpu_scale,
     check_tz,
     parse_number,
     parse_text,
@@ -82,6 +83,7 @@ def read_history(path: str | Path, *, tz: str | None = None) -> tuple[pd.DataFra
         "gpus": parse_number(df, "gpus", file=file, unit="GPUs", allow_na=True),
         "_row": df["_row"],
     })
+    check_gpu_scale(work["gpus"], df["_row"].to_numpy(), file=file, notes=notes)
     hourly, more = to_hourly(work, ["series_id"], "gpus", file=file, hint=hint)
     notes += more
     out, n_filled = fill_hours(hourly, ["series_id"], "gpus")

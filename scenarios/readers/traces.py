@@ -28,6 +28,7 @@ from scenarios.errors import InputError
 from scenarios.readers._checks import (
     ROW,
     ReadResult,
+    check_gpu_scale,
     check_tz,
     parse_bool,
     parse_number,
@@ -45,6 +46,8 @@ JOB_COLUMNS = ["job_id", "submit_time", "gpus", "duration_hours", "family", "tea
 #: A job finishing this much after its deadline still meets it [h] (3.6 microseconds; the simulator's
 #: deadline check uses the same tolerance), so float round-off of durations never counts as a miss.
 DEADLINE_TOLERANCE_HOURS = 1e-9
+#: Longest job a trace may hold [h] (ten years); longer is a unit mistake (seconds read as hours).
+MAX_JOB_HOURS = 87_660.0
 _DURATIONS = {"duration_hours": 1.0, "duration_minutes": 1.0 / 60.0, "duration_seconds": 1.0 / 3600.0}
 _OPTIONAL = ["job_id", "submit_time", "start_time", "end_time", *_DURATIONS, "family", "team", "deadline",
              "preemptible", "checkpoint_interval_hours", "priority"]
@@ -106,9 +109,11 @@ def read_trace(path: str | Path, *, tz: str | None = None, columns: Mapping[str,
         submit = start
         notes.append("no submit_time column: jobs are taken as submitted when they started")
     gpus = parse_number(df, "gpus", file=file, unit="GPUs", integer=True)
+    check_gpu_scale(gpus, df[ROW].to_numpy(), file=file, notes=notes, what="GPUs in one job")
 
     if dur_col is not None:
-        dur = parse_number(df, dur_col, file=file, unit=dur_col.split("_")[1]) * _DURATIONS[dur_col]
+        dur = parse_number(df, dur_col, file=file, unit=dur_col.split("_")[1],
+                           maximum=MAX_JOB_HOURS / _DURATIONS[dur_col]) * _DURATIONS[dur_col]
         if dur_col != "duration_hours":
             notes.append(f"durations converted from {dur_col.split('_')[1]} to hours")
         if has_span:
@@ -117,6 +122,12 @@ def read_trace(path: str | Path, *, tz: str | None = None, columns: Mapping[str,
         assert start is not None
         end = parse_time(df, "end_time", file=file, tz=tz, notes=notes)
         dur = (end - start).dt.total_seconds() / 3600.0
+        long = (dur > MAX_JOB_HOURS).to_numpy(dtype=bool, na_value=False)
+        if long.any():
+            i = int(np.flatnonzero(long)[0])
+            raise InputError(f"the job runs {dur.iloc[i]:,.0f} hours (end_time - start_time)", file=file,
+                             row=int(df[ROW].iloc[i]), column="end_time",
+                             fix=f"a job must run at most {MAX_JOB_HOURS:,.0f} h (ten years); check the dates")
         back = (dur < 0).to_numpy(dtype=bool)
         if back.any():
             i = int(np.flatnonzero(back)[0])

@@ -24,6 +24,7 @@ import pandas as pd
 
 from scenarios.readers._checks import (
     ReadResult,
+    check_gpu_scale,
     check_tz,
     parse_number,
     parse_text,
@@ -81,6 +82,7 @@ def read_usage(path: str | Path, *, tz: str | None = None, columns: Mapping[str,
     work = pd.DataFrame({k: parse_text(df, k, file=file) for k in keys})
     work["timestamp"] = parse_time(df, "timestamp", file=file, tz=tz, notes=notes)
     work["gpus"] = parse_number(df, "gpus", file=file, unit="GPUs", allow_na=True)
+    check_gpu_scale(work["gpus"], df["_row"].to_numpy(), file=file, notes=notes)
     work["_row"] = df["_row"]
     hourly, more = to_hourly(work, keys, "gpus", file=file,
                              hint="add a key column (team, family, ...) if rows belong to different series")
