@@ -140,7 +140,8 @@ def plan_model(sc: Scenario, name: str, m: InferenceModel, start: pd.Timestamp, 
     assert sc.inference is not None
     tr = m.traffic
     path = sc.resolve(tr.trace) if tr.trace else None
-    req = load_requests(path, tr.generator, start=start, hours=hours, tz=tr.tz, model=name)
+    rate_path = sc.resolve(tr.generator.rate_file) if tr.generator.rate_file else None
+    req = load_requests(path, tr.generator, start=start, hours=hours, tz=tr.tz, model=name, rate_path=rate_path)
     if "model" in req.columns and path is not None:
         req = req[req["model"] == name] if (req["model"] == name).any() else req
     if req.empty:

@@ -97,6 +97,21 @@ class TrafficGenerator(_Model):
     peak_hour_utc: Annotated[float, Field(ge=0.0, lt=24.0)] = Field(17.0, description="Hour of the daily peak [h UTC].")
     weekend_factor: Pos = Field(0.6, description="Weekend rate relative to weekdays [-].")
     seed: int = Field(0, description="Generator seed.")
+    rate_file: str | None = Field(
+        None, description="Hourly request rate CSV (timestamp with offset, and rate_column), e.g. a request-rate "
+                          "forecast from `gpuplan forecast`; replaces requests_per_s and the daily/weekly shape."
+    )
+    rate_column: str = Field("requests_per_s", description="Column of rate_file holding the rate.")
+    rate_unit: Literal["per_s", "per_hour"] = Field("per_s", description="Unit of rate_column: requests per second or per hour.")
+    teams: dict[str, Annotated[float, Field(ge=0.0)]] = Field(
+        default_factory=dict, description="Share of requests per team (normalised); empty: no team."
+    )
+
+    @model_validator(mode="after")
+    def _team_shares(self) -> TrafficGenerator:
+        if self.teams and sum(self.teams.values()) <= 0:
+            raise ValueError("teams: shares must not all be zero")
+        return self
 
 
 class Traffic(_Model):

@@ -170,8 +170,56 @@ def hourly_shape(start: pd.Timestamp, hours: int, gen: TrafficGenerator) -> np.n
     return raw(idx) / float(raw(week).mean())
 
 
+def read_hourly_rate(path: str | Path, start: pd.Timestamp, hours: int, *, column: str = "requests_per_s",
+                     unit: str = "per_s") -> np.ndarray:
+    """Hourly request rate for ``hours`` hours from ``start`` [requests/s] from a CSV (``timestamp``, ``column``).
+
+    A forecast table of ``gpuplan forecast`` works with ``column = "mean"``.  Timestamps need an offset; every
+    hour of the window must be present once.
+
+    Raises
+    ------
+    InputError
+        Missing file or column, naive or unparsable time, negative or missing rate, hours of the window absent.
+    """
+    file = str(path)
+    if not Path(path).is_file():
+        raise InputError("rate file not found", file=file, fix="check traffic.generator.rate_file")
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for col in ("timestamp", column):
+        if col not in raw.columns:
+            raise InputError(f"missing column '{col}' (found {list(raw.columns)})", file=file, column=col,
+                             fix="columns are timestamp and the rate (traffic.generator.rate_column)")
+    ts = pd.to_datetime(raw["timestamp"], errors="coerce", utc=False, format="mixed")
+    bad = ts.isna().to_numpy()
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise InputError(f"cannot read '{raw['timestamp'].iloc[i]}' as a time", file=file, row=i + 1,
+                         column="timestamp", fix="use ISO 8601 with an offset")
+    if ts.dt.tz is None:
+        raise InputError("timestamps carry no time zone", file=file, row=1, column="timestamp",
+                         fix="write hours with an offset, e.g. 2026-01-01T00:00:00Z")
+    vals = pd.to_numeric(raw[column], errors="coerce").to_numpy(dtype=float)
+    ok = np.isfinite(vals) & (vals >= 0)
+    if not ok.all():
+        i = int(np.argmin(ok))
+        raise InputError(f"'{raw[column].iloc[i]}' is not a rate >= 0", file=file, row=i + 1, column=column,
+                         fix="give a non-negative number")
+    series = pd.Series(vals, index=ts.dt.tz_convert("UTC").dt.floor("h").to_numpy())
+    series = series.groupby(level=0).mean()
+    idx = pd.date_range(pd.Timestamp(start).tz_convert("UTC"), periods=hours, freq="h")
+    got = series.reindex(idx)
+    if got.isna().any():
+        first = idx[int(np.argmax(got.isna().to_numpy()))]
+        raise InputError(f"no rate for {first:%Y-%m-%d %H:%M} UTC (the replay needs {hours} h from "
+                         f"{idx[0]:%Y-%m-%d %H:%M} UTC)", file=file, column="timestamp",
+                         fix="cover the replay window or change inference.replay_hours / the scenario start")
+    rate = got.to_numpy(dtype=float)
+    return rate / 3600.0 if unit == "per_hour" else rate
+
+
 def generate_requests(start: pd.Timestamp, hours: int, gen: TrafficGenerator, *, model: str = "default",
-                      fit: dict[str, Any] | None = None) -> pd.DataFrame:
+                      fit: dict[str, Any] | None = None, hourly_rate: np.ndarray | None = None) -> pd.DataFrame:
     """Generate a request table for ``hours`` hours from ``start`` (see the module docstring).
 
     Parameters
@@ -186,6 +234,8 @@ def generate_requests(start: pd.Timestamp, hours: int, gen: TrafficGenerator, *,
         Model name written in the ``model`` column.
     fit
         Fitted figures; default: the bundled fit of ``gen.shape_of``.
+    hourly_rate
+        Mean rate of each hour [requests/s]; replaces ``requests_per_s`` and the daily/weekly shape.
 
     Returns
     -------
@@ -198,7 +248,10 @@ def generate_requests(start: pd.Timestamp, hours: int, gen: TrafficGenerator, *,
     rng = np.random.default_rng(gen.seed)
     rate = float(gen.requests_per_s if gen.requests_per_s is not None else fit["requests_per_s"])
     n_s = hours * 3600
-    per_s = np.repeat(rate * hourly_shape(start, hours, gen), 3600)
+    base = np.asarray(hourly_rate, dtype=float) if hourly_rate is not None else rate * hourly_shape(start, hours, gen)
+    if len(base) != hours:
+        raise InputError(f"hourly_rate has {len(base)} values for {hours} hours")
+    per_s = np.repeat(base, 3600)
     a, b = float(fit["minute_variance"]), float(fit["second_variance"])
     if a > 0:
         per_s = per_s * np.repeat(rng.gamma(1.0 / a, a, size=hours * 60), 60)
@@ -212,18 +265,29 @@ def generate_requests(start: pd.Timestamp, hours: int, gen: TrafficGenerator, *,
     tin = np.interp(rng.random(n), q, np.asarray(fit["input_tokens_percentiles"], dtype=float))
     tout = np.interp(rng.random(n), q, np.asarray(fit["output_tokens_percentiles"], dtype=float))
     ts = pd.Timestamp(start).tz_convert("UTC") + pd.to_timedelta(secs, unit="s")
+    if gen.teams:
+        names = sorted(gen.teams)
+        p = np.array([gen.teams[t] for t in names], dtype=float)
+        team: Any = np.asarray(names, dtype=object)[rng.choice(len(names), size=n, p=p / p.sum())]
+    else:
+        team = ""
     return pd.DataFrame({
         "timestamp": ts,
         "input_tokens": np.maximum(np.round(tin), 1).astype(np.int64),
         "output_tokens": np.maximum(np.round(tout), 1).astype(np.int64),
         "model": model,
-        "team": "",
+        "team": team,
     })
 
 
 def load_requests(path_or_none: str | None, gen: TrafficGenerator, *, start: pd.Timestamp, hours: int,
-                  tz: str | None = None, model: str = "default") -> pd.DataFrame:
-    """Requests of one model: the trace if given (its own times), else ``hours`` generated from ``start``."""
+                  tz: str | None = None, model: str = "default", rate_path: str | None = None) -> pd.DataFrame:
+    """Requests of one model: the trace if given (its own times), else ``hours`` generated from ``start``.
+
+    ``rate_path`` (the resolved ``gen.rate_file``) gives the generator an hourly rate to follow.
+    """
     if path_or_none is not None:
         return read_requests(path_or_none, tz=tz, model=model)
-    return generate_requests(start, hours, gen, model=model)
+    rate = read_hourly_rate(rate_path, start, hours, column=gen.rate_column, unit=gen.rate_unit) \
+        if rate_path is not None else None
+    return generate_requests(start, hours, gen, model=model, hourly_rate=rate)

@@ -155,3 +155,35 @@ def test_request_table_is_registered_with_units() -> None:
     cols = registry()["requests"]
     assert [c.name for c in cols] == REQUEST_COLUMNS
     assert {c.name: c.unit for c in cols}["input_tokens"] == "tokens"
+
+
+def test_generator_follows_an_hourly_rate_file_and_splits_teams(tmp_path: Path) -> None:
+    from scenarios.traffic import load_requests
+
+    hours = pd.date_range(START, periods=6, freq="h")
+    rates = [1000.0, 2000.0, 4000.0, 8000.0, 4000.0, 1000.0]          # requests per hour
+    f = tmp_path / "rate.csv"
+    pd.DataFrame({"series_id": "chat", "timestamp": [h.isoformat() for h in hours], "mean": rates}).to_csv(f, index=False)
+    gen = TrafficGenerator(rate_column="mean", rate_unit="per_hour", teams={"search": 1.0, "chat": 3.0}, seed=2)
+    req = load_requests(None, gen, start=START, hours=6, rate_path=str(f))
+    per_h = req.groupby(req["timestamp"].dt.floor("h")).size().to_numpy()
+    np.testing.assert_allclose(per_h, rates, rtol=0.15)
+    assert float(per_h.sum()) == pytest.approx(sum(rates), rel=0.05)
+    share = req["team"].value_counts(normalize=True)
+    assert share["chat"] == pytest.approx(0.75, abs=0.02)
+
+
+@pytest.mark.parametrize(("text", "needle"), [
+    ("timestamp,requests_per_s\n2026-01-05T00:00:00Z,1", "no rate for 2026-01-05 01:00"),
+    ("timestamp,requests_per_s\n2026-01-05T00:00:00,1\n2026-01-05T01:00:00,1", "no time zone"),
+    ("timestamp,requests_per_s\n2026-01-05T00:00:00Z,-1\n2026-01-05T01:00:00Z,1", "row 1, column 'requests_per_s'"),
+    ("timestamp,rate\n2026-01-05T00:00:00Z,1", "missing column 'requests_per_s'"),
+])
+def test_bad_rate_files_fail_with_one_line(tmp_path: Path, text: str, needle: str) -> None:
+    from scenarios.traffic import read_hourly_rate
+
+    p = tmp_path / "rate.csv"
+    p.write_text(text + "\n")
+    with pytest.raises(InputError) as info:
+        read_hourly_rate(p, START, 2)
+    assert needle in str(info.value) and "rate.csv" in str(info.value)
