@@ -354,7 +354,7 @@ def test_backtest_notebook_costs_are_bounded_by_hindsight_and_by_the_price_list(
 
 
 # -------------------------------------------------------------------------------------------------
-# 05 inference serving
+# 07 inference serving
 # -------------------------------------------------------------------------------------------------
 def test_inference_notebook_prices_the_api_and_static_option_from_the_scenario_file_and_raw_requests() -> None:
     from scenarios.traffic import generate_requests
