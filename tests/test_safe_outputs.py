@@ -187,8 +187,10 @@ def test_outputs_get_the_users_umask(tmp_path: Path) -> None:
 def test_csv_text_cells_never_run_as_formulas(tmp_path: Path) -> None:
     df = pd.DataFrame({"team": ["=HYPERLINK(\"http://x\")", "+cmd", "-2+3", "@SUM(A1)", "ok", "-5", "+1.5e3"],
                        "gpus": [1.0, -2.0, 3.0, 4.0, 5.0, 6.0, 7.0]})
+    df["as_category"] = df["team"].astype("category")
     write_frame(df, tmp_path / "t.csv")
     back = pd.read_csv(tmp_path / "t.csv", dtype=str)
+    assert back["as_category"].tolist() == back["team"].tolist()
     assert back["team"].tolist() == ["'=HYPERLINK(\"http://x\")", "'+cmd", "'-2+3", "'@SUM(A1)", "ok", "-5",
                                      "+1.5e3"]
     assert back["gpus"].tolist()[1] == "-2.0"                      # numbers are numbers
