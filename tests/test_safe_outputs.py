@@ -301,3 +301,31 @@ def test_library_warnings_are_summarised_in_words() -> None:
                       ConvergenceWarning, stacklevel=1)
     assert sink == ["the fit of the model's parameters stopped before it converged; the fitted values were used "
                     "as they were (statsmodels ConvergenceWarning)"]
+
+
+CLI_TERM_SCRIPT = textwrap.dedent("""
+    import os, signal, sys
+    from scenarios import io as sio
+    sio.STEP_HOOK = lambda step: os.kill(os.getpid(), signal.SIGTERM) if step == "linked" else None
+    from gpuplan.cli import main
+    sys.exit(main(sys.argv[1:]))
+""")
+
+
+def test_sigterm_during_a_real_command_leaves_the_previous_outputs_and_no_temp(tmp_path: Path) -> None:
+    t = pd.date_range("2026-01-01", periods=3, freq="h", tz="UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+    pd.DataFrame({"job_id": ["a", "b", "c"], "submit_time": t, "gpus": [8, 8, 8],
+                  "duration_hours": [2.0, 1.0, 3.0]}).to_csv(tmp_path / "trace.csv", index=False)
+    (tmp_path / "s.toml").write_text('extends = "small"\nname = "t"\n[workload]\ntrace = "trace.csv"\n')
+    out = tmp_path / "sched"
+    _write_run(out, {"schedule.csv": "old", "jobs.csv": "old"})
+    (out / "mine.txt").write_text("mine")
+    proc = subprocess.run([PY, "-c", CLI_TERM_SCRIPT, "-q", "optimize", "schedule", "s.toml", "--start",
+                           "2026-01-01T00:00:00Z", "--out", "sched"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 143, proc.stderr
+    assert proc.stderr.strip().splitlines() == ["gpuplan: terminated (SIGTERM); nothing half-written was left"]
+    tree = _tree(out)
+    tree.pop(MANIFEST)
+    assert tree == {"schedule.csv": "old", "jobs.csv": "old", "mine.txt": "mine"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml", "sched", "trace.csv"]
