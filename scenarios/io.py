@@ -179,9 +179,13 @@ def _pid_alive(pid: int) -> bool:
 def remove_stale(folder: Path, name: str) -> list[Path]:
     """Remove temporary files and folders for ``name`` left in ``folder`` by processes that no longer run.
 
-    Returns the paths removed.
+    Returns the paths removed.  Nothing is removed while ``folder / name`` is missing: a process killed
+    between the two renames of a system without an atomic exchange left the old outputs (and the user's
+    files) in one of them, to be recovered by hand.
     """
     removed: list[Path] = []
+    if not (folder / name).exists():
+        return removed
     pat = re.compile(rf"^\.{re.escape(name)}{re.escape(_TMP)}(\d+)-")
     try:
         entries = list(folder.iterdir())

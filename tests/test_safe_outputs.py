@@ -329,3 +329,15 @@ def test_sigterm_during_a_real_command_leaves_the_previous_outputs_and_no_temp(t
     tree.pop(MANIFEST)
     assert tree == {"schedule.csv": "old", "jobs.csv": "old", "mine.txt": "mine"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml", "sched", "trace.csv"]
+
+
+def test_stale_temp_folders_are_removed_only_while_the_target_exists(tmp_path: Path) -> None:
+    dead = 2 ** 22 + 12345                               # above Linux's default pid_max: never a live pid
+    stale = tmp_path / f".out.gpuplan-tmp-{dead}-abc"
+    stale.mkdir()
+    (stale / "user.csv").write_text("mine")
+    assert sio.remove_stale(tmp_path, "out") == []        # target missing: maybe the only copy, kept
+    assert (stale / "user.csv").read_text() == "mine"
+    (tmp_path / "out").mkdir()
+    assert sio.remove_stale(tmp_path, "out") == [stale]
+    assert not stale.exists()
