@@ -39,6 +39,7 @@ import numpy as np
 from scipy import stats
 
 from forecasting.base import ForecastModel, ModelError, ar1_noise, lag1_autocorr
+from forecasting.linalg import matmul
 
 DEFAULT_CANDIDATES: tuple[str, ...] = ("naive", "naive24", "naive168", "ses", "theta", "mstl")
 #: Simple models that need no season: the fallback when no CV window qualifies, and all a mostly idle series gets.
@@ -178,7 +179,8 @@ class AutoModel(ForecastModel):
     def _combine(self, means: Sequence[np.ndarray], weights: Sequence[float] | None = None) -> np.ndarray:
         arr = np.maximum(np.vstack(means), 0.0)
         if self.combine == "weighted" and weights is not None:
-            return np.asarray(np.asarray(weights, dtype=float) @ arr)
+            # fixed summation order (no BLAS): the same bits whatever the CPU kernel
+            return np.asarray(matmul(np.asarray(weights, dtype=float)[None, :], arr)[0])
         if self.combine == "mean":
             return np.asarray(arr.mean(axis=0))
         return np.asarray(np.median(arr, axis=0))

@@ -40,6 +40,7 @@ from forecasting.longrange import Spliced
 from forecasting.metrics import crps_paths
 from forecasting.outages import OUTAGE_COLUMNS, detect_outages
 from forecasting.planned import PlannedChanges, apply_planned
+from forecasting.plausibility import runaway_warnings
 from forecasting.registry import make_model, model_names
 from scenarios.errors import InputError
 from scenarios.parallel import Mapper, SerialMapper
@@ -281,6 +282,13 @@ class Forecaster:
             fc, paths, more = reconcile(fc, paths, residuals=resid, method=self.reconcile, levels=lv, seed=seed,
                                         sd=sd)
             notes += more
+        # before planned changes: what runs away here has no planned growth to explain it
+        runaway = runaway_warnings(frame, paths, fc)
+        if runaway:
+            notes[:0] = [f"WARNING {w}" for w in runaway]
+            flagged = report["series_id"].isin({w.split(":", 1)[0].removeprefix("series ") for w in runaway})
+            report.loc[flagged, "warnings"] = report.loc[flagged, "warnings"].map(
+                lambda w: "; ".join(x for x in ("forecast far above the history", w) if x))
         origin = {t.series_id: t.start + (len(t.y) - 1) * HOUR for t in tasks}
         fc, paths, more = apply_planned(fc, paths, self.planned, origin)
         notes += more

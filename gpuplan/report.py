@@ -130,8 +130,8 @@ def column_label(name: str) -> str:
 
     Examples
     --------
-    >>> column_label("idle_reserved_gpu_hours")
-    'Idle reserved (GPU-hours)'
+    >>> column_label("spot_gpu_hours")
+    'Spot (GPU-hours)'
     >>> column_label("on_demand_usd_per_gpu_hour")
     'On-demand (USD/GPU-hour)'
     """
@@ -157,7 +157,7 @@ def money(x: float, digits: int | None = None) -> str:
 
     Examples
     --------
-    >>> money(5959992.4), money(74.625), money(-12.5)
+    >>> money(5959992.4), money(74.634), money(-12.5)
     ('$5,959,992', '$74.63', '-$12.50')
     """
     v = float(x)

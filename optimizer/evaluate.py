@@ -342,8 +342,11 @@ def evaluate_plan(
     >>> sc = load_scenario("small")
     >>> ts = pd.date_range("2026-01-01", periods=3, freq="h", tz="UTC")
     >>> paths = pd.DataFrame({"series_id": "a100", "timestamp": ts, "sample_id": 0, "gpus": [1.0, 2.0, 3.0]})
-    >>> float(evaluate_plan(all_on_demand(), paths, sc)["on_demand_usd"].iloc[0])  # doctest: +ELLIPSIS
-    9.9...
+    >>> row = evaluate_plan(all_on_demand(), paths, sc).iloc[0]
+    >>> round(float(row["on_demand_gpu_hours"]), 9)  # 6 GPU-hours, 30 % preemptible (spot where available)
+    4.2
+    >>> round(float(row["on_demand_usd"]), 6)  # 4.2 GPU-hours x 2.744705 USD/GPU-hour
+    11.527761
     """
     if isinstance(paths, CapacityInputs):
         inputs = paths

@@ -132,8 +132,11 @@ def simulate(
     >>> jobs = pd.DataFrame({"job_id": ["a"], "submit_time": [pd.Timestamp("2026-01-01", tz="UTC")],
     ...                      "gpus": [8], "duration_hours": [10.0], "preemptible": [False]})
     >>> res = simulate(sc, jobs=jobs, replications=2, progress=False)
-    >>> float(res.jobs["cost_on_demand_usd"].iloc[0])  # 8 GPUs x 10 h x 2.744705 USD/GPU-hour
+    >>> row = res.jobs.iloc[0]
+    >>> round(float(row["list_cost_usd"]), 6)  # on demand: 8 GPUs x 10 h x 2.744705 USD/GPU-hour
     219.5764
+    >>> round(float(row["cost_reserved_usd"]), 6)  # it ran on the [current] 1-year reservation at 1.740137
+    139.21096
     """
     inputs = build_inputs(scenario, plan, jobs=jobs, demand=demand, carbon=carbon, price=price, spot=spot,
                           schedule=schedule, start=start, hours=hours)

@@ -91,3 +91,31 @@ def test_copula_pairing_keeps_every_path_intact_and_correlates_levels() -> None:
         assert {tuple(np.round(p, 12)) for p in out[i]} == a
     r = np.corrcoef(out[0].mean(axis=1), out[1].mean(axis=1))[0, 1]
     assert r > 0.8
+
+
+def test_mint_on_three_series_matches_the_hand_computed_projection() -> None:
+    """Total T = A + B with base forecasts 1 GPU incoherent or more, worked by hand.
+
+    With W = diag(4, 1, 1) (the total four times as uncertain): S'W^-1 S = [[5/4, 1/4], [1/4, 5/4]],
+    its inverse [[5/6, -1/6], [-1/6, 5/6]], and G = [[1/6, 5/6, -1/6], [1/6, -1/6, 5/6]].  So the total
+    absorbs 2/3 of the incoherence and each bottom series 1/6.  With W = I (OLS) each absorbs 1/3.
+    """
+    from forecasting.hierarchy import projection
+
+    h = build_hierarchy(["t", "t/a", "t/b"])
+    assert h.nodes == ["t", "t/a", "t/b"]
+    G = projection(h, "mint_shrink", np.diag([4.0, 1.0, 1.0]))
+    np.testing.assert_allclose(G, [[1 / 6, 5 / 6, -1 / 6], [1 / 6, -1 / 6, 5 / 6]], rtol=1e-8, atol=1e-12)
+    G_ols = projection(h, "mint_shrink", np.eye(3))
+    np.testing.assert_allclose(G_ols, [[1 / 3, 2 / 3, -1 / 3], [1 / 3, -1 / 3, 2 / 3]], rtol=1e-8, atol=1e-12)
+    # end to end: with fewer than 10 residual hours W is the base forecasts' variance over the hours,
+    # here 4, 1, 1 (T: 10, 14; A: 3, 5; B: 4, 6), and each hour is 3 GPUs incoherent (T - A - B = 3)
+    t = pd.date_range("2024-03-01", periods=2, freq="h", tz="UTC")
+    fc = pd.DataFrame({"series_id": np.repeat(["t", "t/a", "t/b"], 2), "timestamp": np.tile(t, 3),
+                       "model": "x", "mean": [10.0, 14.0, 3.0, 5.0, 4.0, 6.0]})
+    out, _, notes = reconcile(fc, None, residuals=None, method="mint_shrink")
+    got = out.set_index(["series_id", "timestamp"])["mean"]
+    want = {"t": [8.0, 12.0], "t/a": [3.5, 5.5], "t/b": [4.5, 6.5]}  # T - 2/3 x 3, A and B + 1/6 x 3
+    for sid, values in want.items():
+        np.testing.assert_allclose(got[sid].to_numpy(), values, rtol=1e-8)
+    assert any("weighted by forecast variance" in n for n in notes)

@@ -80,3 +80,16 @@ def test_auto_model_breaks_a_last_bit_tie_by_candidate_order(monkeypatch: pytest
         m = AutoModel(candidates=order, combine="best", n_windows=2).fit(y)
         assert m.cv_mae_["naive"] != m.cv_mae_["nudged"]
         assert m.best_ == order[0]
+
+
+def test_auto_models_weighted_combination_adds_members_in_a_fixed_order() -> None:
+    """Bit for bit ``((w0 a + w1 b) + w2 c) + w3 d``: a BLAS ``w @ arr`` differs between kernels (with FMA on
+    Haswell/SkylakeX, 258 of these 1,000 hours differ from SandyBridge/Prescott in the last bits)."""
+    from forecasting.auto import AutoModel
+
+    rng = np.random.default_rng(0)
+    means = [rng.uniform(0, 100, 1000) for _ in range(4)]
+    w = rng.dirichlet(np.ones(4)).tolist()
+    got = AutoModel(combine="weighted")._combine(means, w)
+    seq = [((w[0] * a + w[1] * b) + w[2] * c) + w[3] * d for a, b, c, d in zip(*means, strict=True)]
+    assert got.tolist() == seq

@@ -53,9 +53,24 @@ def test_sensitivity_savings_rise_with_the_discount(pack: NegotiationPack) -> No
 
 
 def test_three_year_table_answers_per_family(pack: NegotiationPack) -> None:
+    """Without growth or price change every year is the same, so one 3-year term beats three 1-year terms
+    exactly when its discount beats the 1-year one: the break-even is the 1-year discount, by hand from the
+    catalog.  Reservations: a100 1.740137 of 2.744705 USD/GPU-h, h100 all-upfront 4.13 of 6.88 (beats 4.36);
+    3-year on the table a100 1.235, h100 3.03.  Savings plans: 28 % / 25 % for 1 year, 46 % / 45 % for 3."""
     t = pack.three_year
     assert set(t["family"]) == {"a100", "h100"}
-    assert ((t["min_three_year_discount"] >= 0) & (t["min_three_year_discount"] < 1)).all()
+    flat = t[(t["growth_per_year"] == 0.0) & (t["on_demand_price_change_per_year"] == 0.0)]
+    flat = flat.set_index(["family", "instrument"])
+    want = {("a100", "reservation"): (1 - 1.740137 / 2.744705, 1 - 1.235 / 2.744705),
+            ("h100", "reservation"): (1 - 4.13 / 6.88, 1 - 3.03 / 6.88),
+            ("a100", "savings_plan"): (0.28, 0.46), ("h100", "savings_plan"): (0.25, 0.45)}
+    assert sorted(flat.index) == sorted(want)
+    for key, (one, three) in want.items():
+        row = flat.loc[key]
+        assert row["one_year_discount"] == pytest.approx(one, rel=1e-12), key
+        assert row["min_three_year_discount"] == pytest.approx(one, abs=1e-5), key  # bisection tolerance
+        assert row["offered_three_year_discount"] == pytest.approx(three, rel=1e-12), key
+        assert bool(row["three_year_beats_renewal"]), key
 
 
 def test_pack_writes_csv_and_markdown(pack: NegotiationPack, tmp_path: Path) -> None:

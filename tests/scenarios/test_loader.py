@@ -137,3 +137,26 @@ def test_effective_dict_and_schema_are_json() -> None:
     schema = json.loads(json.dumps(json_schema()))
     assert "catalog" in schema["properties"]
     assert "on_demand_usd_per_gpu_hour" in schema["$defs"]["GpuFamily"]["properties"]
+
+
+def test_json_schema_is_valid_and_accepts_the_bundled_scenarios_and_refuses_bad_ones() -> None:
+    """Validated with ``jsonschema`` (Draft 2020-12, what pydantic emits), not by looking at keys."""
+    import copy
+
+    import jsonschema
+
+    schema = json.loads(json.dumps(json_schema()))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    for name in ("default", "small"):
+        eff = effective_dict(load_scenario(name))
+        errors = sorted(validator.iter_errors(eff), key=str)
+        assert errors == [], [e.message for e in errors]
+    eff = effective_dict(load_scenario("default"))
+    bad = copy.deepcopy(eff)
+    bad["catalog"]["a100"]["on_demand_usd_per_gpu_hour"] = "cheap"
+    assert [list(e.absolute_path) for e in validator.iter_errors(bad)] == [
+        ["catalog", "a100", "on_demand_usd_per_gpu_hour"]]
+    bad = copy.deepcopy(eff)
+    bad["simulation"]["replications"] = 0
+    assert any(list(e.absolute_path) == ["simulation", "replications"] for e in validator.iter_errors(bad))

@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from scenarios.loader import deep_merge
 from scenarios.schema import Scenario
 
 T0 = pd.Timestamp("2026-01-01", tz="UTC")
 
 
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(base)
-    for k, v in over.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = _merge(out[k], v)
-        else:
-            out[k] = v
-    return out
-
-
 def scenario(**over: Any) -> Scenario:
-    """One family ``x`` at 2 USD/GPU-hour on demand, nothing else unless overridden (nested dicts merge)."""
+    """One family ``x`` at 2 USD/GPU-hour on demand, nothing else unless overridden (merged as scenario files are)."""
     base: dict[str, Any] = {
         "name": "test",
         "catalog": {"x": {"on_demand_usd_per_gpu_hour": 2.0, "gpu_power_kw": 0.5, "pue": 1.2}},
@@ -32,7 +22,7 @@ def scenario(**over: Any) -> Scenario:
         "workload": {"checkpoint_cost_hours": 0.0, "restart_cost_hours": 0.0},
         "policies": {"spot_fallback_after_interruptions": 0},
     }
-    return Scenario(**_merge(base, over))
+    return Scenario(**deep_merge(base, over))
 
 
 def jobs(rows: list[dict[str, Any]]) -> pd.DataFrame:
