@@ -347,6 +347,10 @@ def _schedule(args: argparse.Namespace) -> int:
           f"(saves {s['carbon_saved_pct']:.1f} %)")
     print(f"  energy cost {_fmt_usd(s['energy_cost_usd'])} vs {_fmt_usd(s['arrival_energy_cost_usd'])} on arrival "
           f"(saves {s['energy_cost_saved_pct']:.1f} %); on-demand beyond reservations {_fmt_usd(s['capacity_cost_usd'])}")
+    if s["pause_gpu_hours"] > 0:
+        print(f"  as run, with {s['pause_gpu_hours']:,.1f} GPU-hours of checkpoints and restarts at pauses: saves "
+              f"{s['as_run_carbon_saved_pct']:.1f} % carbon, {s['as_run_energy_cost_saved_pct']:.1f} % energy cost "
+              "(replay with `gpuplan simulate --schedule` to check)")
     print(f"  mean delay {s['mean_delay_hours']:.1f} h, max {s['max_delay_hours']:.1f} h"
           + (f"; UNMET {s['unmet_gpu_hours']:,.0f} GPU-hours" if s["unmet_gpu_hours"] > 0 else ""))
     print(f"tables written to {Path(args.out)}/")
