@@ -239,13 +239,14 @@ def _capacity_text(res: Any, s: dict[str, Any], ladder: Any) -> str:
     for r in pur.to_dict("records"):
         if r["kind"] == "reserved":
             inst = r.get("instances", math.nan)
-            count = (f"{inst:,.0f} instances = {r['quantity']:,.0f} {r['family']} GPUs" if math.isfinite(inst)
+            count = (f"{inst:,.0f} instance{'' if inst == 1 else 's'} = {r['quantity']:,.0f} {r['family']} GPUs"
+                     if math.isfinite(inst)
                      else f"{r['quantity']:,.1f} {r['family']} GPUs")
             what = f"reserve {count}, {r['term_years']}y {r['payment']}"
             whose = f"{r['family']} demand"
         else:
             what = f"commit {r['quantity']:,.2f} USD/h, {r['term_years']}y savings plan"
-            whose = "the demand it covers"
+            whose = "the demand of the families it applies to"
         when = "" if r["start_hour"] == 0 else f" from hour {r['start_hour']}"
         lines.append(f"  {what}{when}: expected utilization {r['expected_utilization']:.0%} "
                      f"(break-even {r['break_even_utilization']:.0%}), covers {r['coverage_share']:.0%} of {whose}")
