@@ -208,7 +208,7 @@ def purchase_lines(run: PlanRun) -> pd.DataFrame:
                      "term_years": int(r["term_years"]), "payment": r["payment"], "instances": inst,
                      "instance_type": itype, "gpus": gpus, "usd_per_hour": float(r["usd_per_hour"]),
                      "obligation_usd": obligation, "in_window_usd": float(r["usd_per_hour"]) * window_h})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).sort_values("when", kind="stable").reset_index(drop=True)
 
 
 def history_days(run: PlanRun) -> float:
