@@ -39,7 +39,7 @@ from optimizer.baselines import SolverConfig, solve_plan
 from optimizer.capacity import CapacitySettings, with_settings
 from optimizer.evaluate import evaluate
 from optimizer.inputs import CapacityInputs
-from optimizer.recommend import CapacityResult, optimize_capacity, solver_config
+from optimizer.recommend import CapacityResult, recommend_capacity, solver_config
 from scenarios.errors import InputError
 from scenarios.history import load_history
 from scenarios.io import atomic_dir, atomic_write, write_frame
@@ -178,8 +178,11 @@ def negotiation_pack(sc: Scenario, paths: pd.DataFrame | None = None, *, capacit
             ts = pd.DatetimeIndex(paths["timestamp"].unique()).sort_values()
             spot = load_spot(sc, ts[0], len(ts))
         hist = load_history(sc)
-        capacity = optimize_capacity(paths, sc, history=hist.family_history(), spot=spot, hindsight=False,
-                                     mapper=mapper)
+        from gpuplan.pipeline import ladder_period
+
+        hours = int(pd.DatetimeIndex(paths["timestamp"].unique()).size)
+        capacity = recommend_capacity(paths, sc, history=hist.family_history(), spot=spot, hindsight=False,
+                                      mapper=mapper, ladder_period_hours=ladder_period(sc, hours))
     cap = capacity
     plan, inputs = cap.plan, cap.inputs
     cfg = solver_config(sc)

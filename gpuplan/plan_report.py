@@ -166,9 +166,10 @@ def _instances(run: PlanRun, row: dict[Any, Any]) -> tuple[float, str]:
 def purchase_lines(run: PlanRun) -> pd.DataFrame:
     """What to buy and when, one row per purchase, in instances and GPUs with the contract obligation.
 
-    ``obligation_usd`` is what the contract commits to over its whole term: hourly cost x term hours
-    (``usd_per_hour x term_years x 8,760``; for upfront payments the effective hourly rate already includes
-    the amortised upfront part), unless the plan states its own ``obligation_usd``.  ``in_window_usd`` is the
+    ``obligation_usd`` is what the contract commits to over its whole term: the full-term costing's figure
+    (``run.term.contracts``) when the run has one, else hourly cost x term hours (``usd_per_hour x
+    term_years x 8,760``; for upfront payments the effective hourly rate already includes the amortised
+    upfront part).  ``in_window_usd`` is the
     part that falls inside the plan window.
 
     Returns
@@ -180,11 +181,19 @@ def purchase_lines(run: PlanRun) -> pd.DataFrame:
     p = run.capacity.purchases()
     if p.empty:
         return pd.DataFrame()
+    term = run.extras.get("term")
+    contracts = getattr(term, "contracts", None)
+    stated: dict[tuple[Any, ...], float] = {}
+    if isinstance(contracts, pd.DataFrame) and "obligation_usd" in contracts:
+        for c in contracts.to_dict("records"):
+            stated[(c["kind"], c["family"] or "", int(c["term_years"]), c["payment"], int(c["start_hour"]))] = \
+                float(c["obligation_usd"])
     rows = []
     for r in p.to_dict("records"):
         term_h = float(r["term_years"]) * HOURS_PER_YEAR
-        obligation = float(r["obligation_usd"]) if "obligation_usd" in r and pd.notna(r["obligation_usd"]) \
-            else float(r["usd_per_hour"]) * term_h
+        key = (r["kind"], r.get("family") if isinstance(r.get("family"), str) else "", int(r["term_years"]),
+               r["payment"], int(r.get("start_hour", 0)))
+        obligation = stated.get(key, float(r["usd_per_hour"]) * term_h)
         window_h = max(min(term_h, run.hours - float(r.get("start_hour", 0))), 0.0)
         if r["kind"] == "reserved":
             size, itype = _instances(run, r)
@@ -199,7 +208,7 @@ def purchase_lines(run: PlanRun) -> pd.DataFrame:
                      "term_years": int(r["term_years"]), "payment": r["payment"], "instances": inst,
                      "instance_type": itype, "gpus": gpus, "usd_per_hour": float(r["usd_per_hour"]),
                      "obligation_usd": obligation, "in_window_usd": float(r["usd_per_hour"]) * window_h})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).sort_values("when", kind="stable").reset_index(drop=True)
 
 
 def history_days(run: PlanRun) -> float:

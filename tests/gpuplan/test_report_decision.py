@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from gpuplan.pipeline import PlanRun, run_plan
@@ -46,8 +47,6 @@ def test_headers_are_words_with_units_and_money_is_money() -> None:
     assert column_label("usd_per_gpu_hour") == "Rate (USD/GPU-hour)"
     assert column_label("idle_reserved_gpu_hours") == "Idle reserved GPU-hours"
     assert money(5_946_512.4) == "$5,946,512" and money(40.373) == "$40.37" and money(-1500) == "-$1,500"
-    import pandas as pd
-
     t = table_html(pd.DataFrame({"expected_cost_usd": [1234567.8], "coverage": [0.8254], "term_years": [3]}))
     assert "<th title='expected_cost_usd'>Expected cost (USD)</th>" in t
     assert "$1,234,568" in t and "82.5 %" in t and ">3<" in t
@@ -62,9 +61,12 @@ def test_decision_states_the_obligation_of_each_purchase_over_its_whole_term(run
     lines = d["purchases"]
     assert len(lines) == len(run.recommended.reserved) + len(run.recommended.committed)
     for p in run.recommended.reserved:  # GPUs x catalog rate x every hour of the term
-        row = lines[(lines["family"] == p.family) & (lines["term_years"] == p.term_years)].iloc[0]
+        when = run.start + pd.Timedelta(hours=p.start_hour)
+        row = lines[(lines["family"] == p.family) & (lines["term_years"] == p.term_years)
+                    & (lines["when"] == when)].iloc[0]
         assert row["obligation_usd"] == pytest.approx(p.gpus * p.usd_per_gpu_hour * p.term_years * 8760, rel=1e-12)
-        assert row["in_window_usd"] == pytest.approx(p.gpus * p.usd_per_gpu_hour * run.hours, rel=1e-12)
+        held = min(p.term_years * 8760, run.hours - p.start_hour)
+        assert row["in_window_usd"] == pytest.approx(p.gpus * p.usd_per_gpu_hour * held, rel=1e-12)
         assert row["instances"] == pytest.approx(p.gpus / 8, rel=1e-12)  # p4d.24xlarge / p5.48xlarge: 8 GPUs
     assert d["total_obligation_usd"] == pytest.approx(lines["obligation_usd"].sum(), rel=1e-12)
     k = {n: s.kpis["total_cost_usd"].mean() for n, s in run.simulations.items()}

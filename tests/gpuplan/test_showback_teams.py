@@ -14,10 +14,11 @@ from scenarios.parallel import SerialMapper
 
 
 def test_a_users_bill_is_shown_back_to_its_own_teams_not_the_bundled_ones(tmp_path: Path) -> None:
-    # four weeks of a user's hourly usage: team alpha runs a steady 30 GPUs, team beta 10, both on a100
+    # four weeks of a user's hourly usage: team alpha runs a steady 30 GPUs and beta 10 on a100, gamma 5 on h100
     ts = pd.date_range("2026-01-01", periods=24 * 28, freq="h", tz="UTC")
-    rows = [pd.DataFrame({"timestamp": ts.strftime("%Y-%m-%dT%H:%M:%SZ"), "family": "a100", "team": team,
-                          "gpus": level}) for team, level in (("alpha", 30.0), ("beta", 10.0))]
+    rows = [pd.DataFrame({"timestamp": ts.strftime("%Y-%m-%dT%H:%M:%SZ"), "family": fam, "team": team,
+                          "gpus": level})
+            for fam, team, level in (("a100", "alpha", 30.0), ("a100", "beta", 10.0), ("h100", "gamma", 5.0))]
     pd.concat(rows).to_csv(tmp_path / "usage.csv", index=False)
     sc = load_scenario("small", overrides={
         "demand.history": str(tmp_path / "usage.csv"), "demand.columns": {}, "demand.team_family": {},
@@ -29,12 +30,13 @@ def test_a_users_bill_is_shown_back_to_its_own_teams_not_the_bundled_ones(tmp_pa
     helios = {"vc3sl", "vc8Sj", "vcMod", "vcTJs", "vchbv", "vcpDC"}
     assert not helios & set(sb.index)
     assert "(demand)" not in sb.index
-    assert set(sb.index) <= {"alpha", "beta", "(unallocated)"}
+    assert set(sb.index) <= {"alpha", "beta", "gamma", "(unallocated)"}
     # the steady 3:1 split of the forecast demand carries into the demand's GPU-hours (jobs add to either)
     demand_gh = sb["useful_gpu_hours"] - run.simulations["recommended"].jobs.groupby("team")[
         "useful_gpu_hours"].sum().reindex(sb.index, fill_value=0.0) / 2
     assert demand_gh["alpha"] == pytest.approx(3 * demand_gh["beta"], rel=1e-9)
     assert demand_gh["alpha"] + demand_gh["beta"] == pytest.approx(40.0 * 48, rel=1e-9)
+    assert demand_gh["gamma"] == pytest.approx(5.0 * 48, rel=1e-9)
     # showback adds up to the simulated bill
     total = run.simulations["recommended"].kpis["total_cost_usd"].mean()
     assert sb["showback_usd"].sum() == pytest.approx(total, rel=1e-9)
