@@ -14,7 +14,7 @@ Prints what it measured, per series and overall, at 1 day (8 rolling origins 48 
 Series (real, public, in ``../shared/data``; the benchmark skips them with a message when absent):
 the Helios Earth cluster total and its 8 virtual clusters (GPUs running, hourly mean; stamps are UTC+8),
 and the Alibaba GPU pod list turned into hourly GPUs held by scheduled pods over its complete last ~34 days
-(see ``benchmarks/bench_backtest.py``).  Philly is not derivable: the shared Philly data are job runtimes
+(see ``benchmarks/shared_series.py``).  Philly is not derivable: the shared Philly data are job runtimes
 without submission times.  ``--long`` adds the no-loss check on long histories: the long synthetic
 series of ``bench_forecasting.synthetic`` (8 weeks, 1344 h; ``--no-shared`` runs only those).
 
@@ -52,7 +52,7 @@ def _utc(s: pd.Series) -> pd.Series:
 
 def shared_series() -> pd.DataFrame:
     """Every shared GPU demand series as a history frame (``series_id, timestamp, gpus``)."""
-    from bench_backtest import alibaba_hourly
+    from shared_series import alibaba_hourly
 
     hel = SHARED / "helios_earth"
     c = pd.read_csv(hel / "derived_earth_cluster_hourly_gpu_demand.csv")
@@ -68,10 +68,15 @@ def shared_series() -> pd.DataFrame:
 
 
 def score(history: pd.DataFrame, name: str, h: int) -> pd.DataFrame:
-    """MASE and coverage per series and cutoff of one gpuplan model; ``seconds`` per series fit."""
+    """MASE and coverage per series and cutoff of one gpuplan model; ``seconds`` per series fit.
+
+    ``name`` may carry options: ``auto:combine=median`` runs ``auto`` with ``combine="median"``.
+    """
     n_windows, step = WINDOWS[h]
-    cv = Forecaster(name, progress=False).cross_validation(history, h, n_windows=n_windows, step=step,
-                                                           n_paths=0, seed=0)
+    model, _, opt = name.partition(":")
+    options = dict(kv.split("=", 1) for kv in opt.split(";")) if opt else None
+    cv = Forecaster(model, progress=False, model_options=options).cross_validation(
+        history, h, n_windows=n_windows, step=step, n_paths=0, seed=0)
     ev = evaluate(cv, history)
     ev["model"] = name
     ev["seconds"] = float(cv.groupby(["series_id", "cutoff"])["seconds"].first().mean())
@@ -87,14 +92,23 @@ def score_statsforecast(history: pd.DataFrame, h: int) -> pd.DataFrame | None:
         print("statsforecast: SKIPPED (not installed; `pip install statsforecast` to compare)")
         return None
     n_windows, step = WINDOWS[h]
+    # the same frame gpuplan's cross-validation uses: outage hours are missing (not scored, not trained on)
+    frame, _, _ = Forecaster("naive", progress=False).prepare(history, h)
+    warm = pd.DataFrame({"unique_id": 0, "ds": np.arange(400), "y": np.sin(np.arange(400) / 4.0) + 2.0})
+    for make in (lambda: AutoETS(season_length=24), lambda: MSTL(season_length=[24, 168])):
+        StatsForecast(models=[make()], freq=1, n_jobs=1).forecast(df=warm, h=24, level=[95])  # JIT, not timed
     rows = []
     for label, make in (("sf_autoets", lambda: AutoETS(season_length=24)),
                         ("sf_mstl", lambda: MSTL(season_length=[24, 168], trend_forecaster=AutoETS(model="ZZN")))):
         secs = []
-        for sid, g in history.groupby("series_id"):
+        for sid, g in frame.groupby("series_id"):
             g = g.sort_values("timestamp")
             y_all = g["gpus"].to_numpy(float)
+            # MASE is scaled on the raw history, as forecasting.backtest.evaluate does
+            raw = history[history["series_id"] == sid].sort_values("timestamp")["gpus"].to_numpy(float)
             n = y_all.size
+            if raw.size != n:
+                raise RuntimeError(f"{sid}: history is not on a full hourly grid")
             for j in range(n_windows):
                 cut = n - h - j * step
                 train, test = y_all[:cut], y_all[cut:cut + h]
@@ -111,7 +125,7 @@ def score_statsforecast(history: pd.DataFrame, h: int) -> pd.DataFrame | None:
                 f = np.maximum(fc[col].to_numpy(float), 0.0)
                 lo = fc[next(c for c in fc.columns if c.endswith("lo-95"))].to_numpy(float)
                 hi = fc[next(c for c in fc.columns if c.endswith("hi-95"))].to_numpy(float)
-                rows.append({"series_id": sid, "cutoff": cut, "model": label, "mase": mase(test, f, train, 24),
+                rows.append({"series_id": sid, "cutoff": cut, "model": label, "mase": mase(test, f, raw[:cut], 24),
                              "cov_95": coverage(test, lo, hi)})
         for r in rows:
             if r["model"] == label:
@@ -127,13 +141,16 @@ def report(ev: pd.DataFrame, h: int) -> None:
     mean = per.mean()
     cov = ev.groupby("model")["cov_95"].mean()
     secs = ev.groupby("model")["seconds"].mean()
-    per_ratio = per["auto"] / per[list(NAIVES)].min(axis=1)
     n_windows, step = WINDOWS[h]
     print(f"\n-- horizon {h} h: {n_windows} origins {step} h apart x {per.shape[0]} series; MASE per series")
+    has_auto = "auto" in per.columns
+    per_ratio = per["auto"] / per[list(NAIVES)].min(axis=1) if has_auto else None
     with pd.option_context("display.width", 220, "display.max_columns", 20):
-        print(per.assign(auto_vs_best_naive=per_ratio).round(3).to_string())
+        print((per.assign(auto_vs_best_naive=per_ratio) if has_auto else per).round(3).to_string())
         print("\nmean MASE, 95 % coverage, seconds per series fit:")
         print(pd.DataFrame({"mase": mean, "cov_95": cov, "seconds": secs}).sort_values("mase").round(3).to_string())
+    if per_ratio is None:
+        return
     ratio = mean["auto"] / best_naive
     print(f"auto mean MASE {mean['auto']:.3f} / best naive ({best_name}) {best_naive:.3f} = {ratio:.3f} "
           f"(goal <= 0.95: {'MET' if ratio <= 0.95 else 'MISSED'}); auto 95 % coverage {cov['auto']:.3f} "

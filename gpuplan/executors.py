@@ -146,7 +146,7 @@ class DaskMapper:
         if address == "local":
             self._cluster = LocalCluster(
                 n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                dashboard_address=None, env=dict(WORKER_ENV),
+                dashboard_address=":0", env=dict(WORKER_ENV),  # any free port: 8787 may be taken
                 silence_logs=logging.CRITICAL if not progress else logging.WARNING,
             )
             self.client = Client(self._cluster)
