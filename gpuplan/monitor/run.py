@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from gpuplan.monitor.anomalies import DetectorSettings, detect_anomalies, incidents
-from gpuplan.monitor.breach import breach_probability, daily_spend
+from gpuplan.monitor.breach import breach_calibration, breach_probability, daily_spend, reliability
 from gpuplan.monitor.series import series_frames
 from gpuplan.report import Report
 from scenarios.chargeback import Chargeback, IdleRule, Method, chargeback, month_of
@@ -48,6 +48,8 @@ class MonitorResult:
     budget: pd.DataFrame | None
     rules: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    calibration: pd.DataFrame = field(default_factory=pd.DataFrame)
+    calibration_summary: dict[str, float] = field(default_factory=dict)
 
     @property
     def billing(self) -> pd.DataFrame:
@@ -72,6 +74,7 @@ class MonitorResult:
             "untagged_share": float(tag.get("untagged_share", float("nan"))),
             "runaway_tag_keys": sorted(self.tags["keys"].loc[self.tags["keys"]["runaway"], "key"]) if self.tags else [],
             "rows_skipped": dict(self.read.skipped),
+            "breach_calibration": dict(self.calibration_summary),
         }
 
 
@@ -183,17 +186,25 @@ def run_monitor(bill: str | Path, *, budget: str | Path | pd.DataFrame | None = 
     missing = [m for m in months if budgets and m not in budgets]
     if missing:
         notes.append(f"no budget for {', '.join(missing)}: no breach probability or waterfall for them")
-    breach = breach_probability(daily_spend(billing), budgets, n_paths=n_paths, seed=seed) if budgets else \
+    daily = daily_spend(billing)
+    breach = breach_probability(daily, budgets, n_paths=n_paths, seed=seed) if budgets else \
         pd.DataFrame(columns=["month", "as_of", "budget_usd", "spent_to_date_usd", "days_left",
                               "expected_month_end_usd", "p10_month_end_usd", "p90_month_end_usd", "p_breach"])
     if not budgets:
         notes.append("no budget given (--budget or policies.budget_usd_per_year): no waterfall or breach probability")
+    full = daily[daily["hours"] == 24]
+    cal_cases, cal = breach_calibration({"bill": pd.Series(full["spend_usd"].to_numpy(),
+                                                           index=pd.DatetimeIndex(full["day"]).tz_localize(None))},
+                                        n_paths=min(n_paths, 1000), seed=seed)
+    if cal.get("n", 0) == 0:
+        notes.append("breach-probability calibration on the bill's own past months needs two complete calendar "
+                     "months of daily spend; see benchmarks/bench_monitor.py for its calibration on real data")
     tags = tag_hygiene(tagged.frame, required=required_tags)
     rules = {"method": method, "idle": idle, "owners": dict(owners or {}), "shared_teams": list(shared_teams),
              "detector": (detector or DetectorSettings()).__dict__, "n_paths": n_paths, "seed": seed}
     return MonitorResult(source=file, read=res, chargeback=cb, anomalies=anomalies, incidents=incidents(anomalies),
                          waterfalls=waterfalls, breach=breach, tags=tags, budget=bud, rules=rules,
-                         notes=list(dict.fromkeys(notes)))
+                         notes=list(dict.fromkeys(notes)), calibration=cal_cases, calibration_summary=cal)
 
 
 def monitor_tables(r: MonitorResult) -> dict[str, pd.DataFrame]:
@@ -202,7 +213,8 @@ def monitor_tables(r: MonitorResult) -> dict[str, pd.DataFrame]:
            "reconciliation": r.chargeback.reconciliation, "anomalies": r.anomalies, "incidents": r.incidents,
            "breach_probability": r.breach, "tag_summary": r.tags["summary"], "tag_keys": r.tags["keys"],
            "spend_by_tag": r.tags["by_tag"],
-           "skipped_rows": pd.DataFrame(sorted(r.read.skipped.items()), columns=["reason", "rows"])}
+           "skipped_rows": pd.DataFrame(sorted(r.read.skipped.items()), columns=["reason", "rows"]),
+           "breach_calibration": r.calibration}
     for m, (wf, seg) in r.waterfalls.items():
         out[f"waterfall_{m}"] = wf
         out[f"waterfall_segments_{m}"] = seg
@@ -262,6 +274,13 @@ def monitor_section(r: MonitorResult, report: Report) -> None:
             latest = r.breach.sort_values("as_of").groupby("month").tail(1)
             w.table(latest, "Probability of breaching each monthly budget (latest as-of day)")
         w.assume("breach probability: bootstrap random walk of daily spend refitted each day (gpuplan.monitor.breach)")
+    if r.calibration_summary.get("n", 0) > 0:
+        c = report.section("FinOps monitor: breach-probability calibration on this bill's past months")
+        cs = r.calibration_summary
+        c.kpis([("cases", f"{int(cs['n'])}"), ("Brier score", f"{cs['brier']:.3f}"),
+                ("Brier of always the base rate", f"{cs['brier_climatology']:.3f}")])
+        c.table(reliability(r.calibration), "Observed breach frequency per predicted probability")
+        c.assume("budget of each past month = previous month's mean daily spend x days; as-of days 0, 7, 14, 21")
     t = report.section("FinOps monitor: tagging hygiene")
     t.table(r.tags["summary"], "Summary")
     t.table(r.tags["keys"], "Tag keys (runaway = too many distinct values)")

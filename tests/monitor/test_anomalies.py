@@ -26,7 +26,7 @@ def test_a_hand_worked_spike_is_found_once_with_its_size_and_driver() -> None:
     y = np.where(np.arange(240) % 2 == 0, 10.0, 11.0)
     t0 = 8 * 24 + 10
     y[t0:t0 + 3] += 5.0
-    a = detect_anomalies(series_frames(_billing(y)))
+    a = detect_anomalies(series_frames(_billing(y)), DetectorSettings(warmup_days=7))
     # Team, family and project series are the same; spend and GPU-hours: six anomalies, one incident.
     assert len(a) == 6 and len(incidents(a)) == 1
     assert set(a["level"]) == {"team", "family", "project"}
@@ -43,10 +43,11 @@ def test_a_hand_worked_spike_is_found_once_with_its_size_and_driver() -> None:
     assert row["peak_expected"] == pytest.approx(11.0) and row["peak_actual"] in (15.0, 11.0)
 
 
-def test_the_first_week_is_not_scored_and_a_quiet_series_raises_nothing() -> None:
-    y = np.where(np.arange(240) % 2 == 0, 10.0, 11.0)
-    y[30:33] += 50.0    # day 2: inside the warm-up, not scored
+def test_the_warm_up_is_not_scored_and_a_quiet_series_raises_nothing() -> None:
+    y = np.where(np.arange(24 * 20) % 2 == 0, 10.0, 11.0)
+    y[24 * 12 + 6:24 * 12 + 9] += 50.0    # day 13: inside the default 14-day warm-up, not scored
     assert detect_anomalies(series_frames(_billing(y))).empty
+    assert len(detect_anomalies(series_frames(_billing(y)), DetectorSettings(warmup_days=7))) == 6
 
 
 def test_scores_use_no_data_after_the_day_scored() -> None:
@@ -81,7 +82,7 @@ def test_spot_falling_back_to_on_demand_is_a_category_shift() -> None:
                                                             for i in range(24 * 8)]),
                                                     _frame([{"gpu_hours_standard": 10.0, "usd_standard": 80.0}] * 5),
                                                     ], ignore_index=True).set_index(
-        pd.date_range(T0, periods=24 * 8 + 5, freq="h"))})
+        pd.date_range(T0, periods=24 * 8 + 5, freq="h"))}, DetectorSettings(warmup_days=7))
     spend = a[a["metric"] == "spend_usd"].iloc[0]
     assert spend["driver"] == "pricing category shift: spot falling back to on-demand"
 

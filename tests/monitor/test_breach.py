@@ -63,3 +63,43 @@ def test_calibration_on_rolling_months_of_real_allocations_beats_the_base_rate()
     assert s["brier"] < 0.5 * s["brier_climatology"]      # measured 0.075 vs 0.220
     rel = reliability(cases)
     assert rel["n"].sum() == len(cases)
+
+
+def test_the_monitor_reports_calibration_on_the_bills_own_past_months(tmp_path: Path) -> None:
+    from gpuplan.monitor.run import run_monitor
+
+    # Three calendar months of one team's on-demand use: 100 USD a day in January, 110 in February, and in
+    # March 110 until the 15th then 130. Budgets = previous month's daily mean x days: February breaches
+    # (110 > 100 a day), March breaches (some days 130 > 110).
+    days = pd.date_range("2026-01-01", "2026-03-31", freq="D", tz="UTC")
+    per_day = np.where(days.month == 1, 100.0, np.where((days.month == 3) & (days.day > 15), 130.0, 110.0))
+    hours = pd.date_range(days[0], periods=len(days) * 24, freq="h")
+    usd = np.repeat(per_day / 24, 24)
+    bill = pd.DataFrame({"ChargePeriodStart": hours.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                         "ChargePeriodEnd": (hours + pd.Timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                         "ChargeCategory": "Usage", "PricingCategory": "Standard", "CommitmentDiscountStatus": "",
+                         "ConsumedQuantity": usd / 98.32, "ConsumedUnit": "Hrs", "EffectiveCost": usd,
+                         "ListCost": usd, "BillingCurrency": "USD", "x_InstanceType": "p5.48xlarge",
+                         "ResourceId": "i-1", "Tags": '{"team": "a", "project": "p"}'})
+    path = tmp_path / "focus.csv"
+    bill.to_csv(path, index=False)
+    r = run_monitor(path, n_paths=1000)
+    cases = r.calibration
+    assert sorted(cases["month"].unique()) == ["2026-02", "2026-03"]
+    assert cases["breached"].all()
+    # from day 7 of February on the spend to date already exceeds the flat budget's pace and nothing falls:
+    feb = cases[(cases["month"] == "2026-02") & (cases["as_of_day"] >= 7)]
+    assert (feb["p_breach"] == 1.0).all()
+    p = cases.set_index(["month", "as_of_day"])["p_breach"]
+    # By hand. February, as of its start: January never changed, so the paths stay at 100 a day and the
+    # month ends exactly on budget (no breach predicted, one happened). From day 7 on: 1.
+    assert p[("2026-02", 0)] == 0.0 and p[("2026-02", 21)] == 1.0
+    # March as of its start: the 28 daily changes drawn from hold one +10 (31 January -> 1 February); the
+    # month (31 draws) breaches 3,410 unless no draw is +10: P = 1 - (27/28)^31.
+    assert p[("2026-03", 0)] == pytest.approx(1 - (27 / 28) ** 31, abs=0.05)
+    # as of 7 and 14 March that jump has left the 28-day window and nothing has changed since: 0; as of the
+    # 21st the 130-a-day days already make the month exceed the budget: 1.
+    assert p[("2026-03", 7)] == 0.0 and p[("2026-03", 14)] == 0.0 and p[("2026-03", 21)] == 1.0
+    brier = (1 + (1 - p[("2026-03", 0)]) ** 2 + 1 + 1) / 8
+    assert r.calibration_summary["n"] == 8
+    assert r.headline()["breach_calibration"]["brier"] == pytest.approx(brier, rel=1e-12)

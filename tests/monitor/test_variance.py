@@ -95,3 +95,12 @@ def test_bad_budget_files_get_one_line_errors(tmp_path: Path, text: str, match: 
     with pytest.raises(InputError, match=match) as e:
         read_budget(p)
     assert "b.csv" in str(e.value) and "\n" not in str(e.value)
+
+
+def test_budget_and_bill_tables_follow_the_table_registry(tmp_path: Path) -> None:
+    from scenarios.chargeback import chargeback
+    from scenarios.tables import columns
+
+    (tmp_path / "b.csv").write_text(BUDGET_CSV)
+    assert list(read_budget(tmp_path / "b.csv").columns) == columns("budget", required_only=False)
+    assert list(chargeback(ACTUAL).bills.columns) == columns("chargeback")
