@@ -181,7 +181,7 @@ def chargeback(billing: pd.DataFrame, *, method: Method = "usage", idle: IdleRul
             return
         total = math.fsum(weights.values())
         for who in sorted(weights):
-            rows.append((month, family, who, component, usd * weights[who] / total))
+            rows.append((month, family, who, component, usd * (weights[who] / total)))  # share first: no underflow
 
     cost = b["effective_cost_usd"].to_numpy(dtype=float)
     if method == "gpu_hours":
