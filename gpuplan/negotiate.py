@@ -204,6 +204,11 @@ def negotiation_pack(sc: Scenario, paths: pd.DataFrame | None = None, *, capacit
     overcommit = pd.concat(over, ignore_index=True)
     overcommit = overcommit[["offer", *[c for c in overcommit.columns if c != "offer"]]]
     moving = {f: c for f, c in change.items() if c != 0.0}
+    # the alternative may buy on the same dates as the plan: quarterly when the recommendation is laddered
+    from gpuplan.pipeline import ladder_period
+
+    period = ladder_period(sc, inputs.n_hours) if getattr(cap, "laddered", False) else None
+    alt_settings = with_settings(None, period_hours=period) if period else None
     notes = [f"{inputs.n_paths} forecast paths x {inputs.n_hours:,} h; planned growth "
              f"{100 * growth:.1f} %/year.",
              "Expected on-demand price change per year: " + (", ".join(
@@ -213,7 +218,7 @@ def negotiation_pack(sc: Scenario, paths: pd.DataFrame | None = None, *, capacit
     return NegotiationPack(
         scenario=sc.name, plan=plan, purchases=cap.purchases(), break_even=break_even_table(sc), three_year=three,
         overcommit=overcommit, sensitivity=pd.concat(sens, ignore_index=True) if sens else pd.DataFrame(),
-        walk_away=walk_away_table(plan, inputs, solver=cfg), notes=notes,
+        walk_away=walk_away_table(plan, inputs, solver=cfg, settings=alt_settings), notes=notes,
     )
 
 
@@ -233,7 +238,8 @@ def walk_away_table(plan: CapacityPlan, inputs: CapacityInputs, solver: SolverCo
     """Walk-away price of each offer of ``plan``: the cost of the best alternative in the catalog.
 
     The alternative is the plan re-optimised with the offer taken out of the catalog (every other offer,
-    on-demand and spot still available), with the same policies.  The walk-away discount is the one at
+    on-demand and spot still available), with the same policies and purchase dates (``settings``: give the
+    laddered period when the plan is laddered).  The walk-away discount is the one at
     which ``plan`` - the offer kept at its recommended quantity, only its rate changed - costs exactly as
     much as that alternative (bisection on the discount; plan cost falls as the discount rises).  Above the
     walk-away rate, signing is worse than walking away.  Costs are expected over the forecast paths and the

@@ -92,3 +92,27 @@ def test_overcommit_and_sensitivity_by_hand(pack_dir: Path) -> None:
     assert s.loc[(0.4, 0.0), "savings_usd"] == pytest.approx(2000.0 - 1200.0, abs=1e-6)
     be = pd.read_csv(pack_dir / "break_even.csv")
     assert be.loc[be["term_years"] == 3, "break_even_utilization"].iloc[0] == pytest.approx(0.5, abs=1e-12)
+
+
+def test_walk_away_of_a_laddered_plan_compares_with_a_laddered_alternative() -> None:
+    """No demand in the first quarter, 10 GPUs in the second: the plan reserves 10 GPUs for 3 years at hour
+    2,190 (10 x 2,190 h x 1.00 = 21,900).  Walking away, the best alternative buys the 1-year reservation on
+    the same date (10 x 2,190 x 1.40 = 30,660): walk-away rate 1.40.  An alternative that could only buy at
+    the start would be on-demand (43,800) and put the walk-away rate at the on-demand price instead."""
+    from gpuplan.negotiate import negotiation_pack
+    from optimizer.recommend import recommend_capacity
+    from tests.optimizer.conftest import make_paths, make_scenario
+
+    sc = make_scenario({"a100": {"on_demand_usd_per_gpu_hour": 2.0,
+                                 "reserved": [{"term_years": 1, "usd_per_gpu_hour": 1.4},
+                                              {"term_years": 3, "usd_per_gpu_hour": 1.0}]}},
+                       demand={"preemptible_share": 0.0, "forecast": {"growth_rate_per_year": 0.1}},
+                       solver={"mip_gap": 0.0})
+    demand = np.concatenate([np.zeros(2190), np.full(2190, 10.0)])[None, :]
+    cap = recommend_capacity(make_paths({"a100": demand}), sc, hindsight=False, ladder_period_hours=2190)
+    assert cap.laddered and [(p.start_hour, p.term_years) for p in cap.plan.reserved] == [(2190, 3)]
+    w = negotiation_pack(sc, capacity=cap, drops=(0.5,), growths=(0.0,)).walk_away.set_index("offer")
+    row = w.loc["reserved_a100_3y_no_upfront"]
+    assert row["plan_cost_usd"] == pytest.approx(21900.0, abs=1e-6)
+    assert row["best_alternative_cost_usd"] == pytest.approx(30660.0, abs=1e-6)
+    assert row["walk_away_usd_per_gpu_hour"] == pytest.approx(1.4, abs=1e-6)
