@@ -316,8 +316,11 @@ def walk_away_table(plan: CapacityPlan, inputs: CapacityInputs, solver: SolverCo
 
 def _describe(plan: CapacityPlan) -> str:
     """One line: what a plan buys."""
-    parts = [f"{p.gpus:,.1f} {p.family} GPUs {p.term_years}y {p.payment}" for p in plan.reserved]
-    parts += [f"{c.usd_per_hour:,.2f} USD/h committed {c.term_years}y" for c in plan.committed]
+    def at(h: int) -> str:
+        return f" from hour {h:,}" if h else ""
+
+    parts = [f"{p.gpus:,.1f} {p.family} GPUs {p.term_years}y {p.payment}{at(p.start_hour)}" for p in plan.reserved]
+    parts += [f"{c.usd_per_hour:,.2f} USD/h committed {c.term_years}y{at(c.start_hour)}" for c in plan.committed]
     return "; ".join(parts) if parts else "all on-demand and spot"
 
 
