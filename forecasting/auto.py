@@ -4,9 +4,10 @@ How it works, per series:
 
 1. Eligible candidates (default: naive, naive24, naive168, ses, theta, mstl):
 
-   - a seasonal candidate (naive24, naive168, mstl, ...) only with evidence of its season: the
-     autocorrelation of the hourly *changes* at the season's lag passes a 90 % test
-     (:func:`season_evidence`), so a series without a rhythm does not get last day's noise replayed;
+   - on a history of a month or less (``season_test_hours``), a seasonal candidate (naive24, naive168,
+     mstl, ...) only with evidence of its season: the autocorrelation of the hourly *changes* at the
+     season's lag passes a 90 % test (:func:`season_evidence`), so a short bursty series does not get last
+     day's noise replayed (on longer histories cross-validation judges them);
    - a mostly idle series (near 0 in half of the last two weeks' hours) gets only the robust non-seasonal
      models (naive, ses, damped ETS): its forecast never replays an old burst.
 
@@ -103,6 +104,12 @@ class AutoModel(ForecastModel):
         Least share of the history a CV window trains on [fraction].
     robust
         Models of the fallback and of mostly idle series.
+    season_test_hours
+        On a history of at most this many hours (default 744 = a month), fit a seasonal candidate only with
+        evidence of its season (:func:`season_evidence`); 0 = never test.  A month holds at most four weekly
+        cycles and a few short CV windows, too little for cross-validation alone to tell a season from
+        bursts; on longer histories CV judges the seasonal candidates, and the test (on the changes) would
+        miss smooth rhythms under autocorrelated noise (measured in ``benchmarks/bench_bursty.py``).
     idle_share, idle_level
         A series is mostly idle when at least ``idle_share`` of its last 336 hours are at most ``idle_level``
         times their peak [fractions].
@@ -122,7 +129,8 @@ class AutoModel(ForecastModel):
     def __init__(self, candidates: Sequence[str] = DEFAULT_CANDIDATES, n_windows: int = 3,
                  cv_horizon: int = 24, combine: Literal["weighted", "median", "mean", "best"] = "weighted",
                  trim: float = 1.5, calibrate: bool = True, min_train_share: float = 0.6,
-                 robust: Sequence[str] = ROBUST, idle_share: float = 0.5, idle_level: float = 0.05) -> None:
+                 robust: Sequence[str] = ROBUST, idle_share: float = 0.5, idle_level: float = 0.05,
+                 season_test_hours: int = 744) -> None:
         self.candidates = tuple(candidates)
         self.n_windows = n_windows
         self.cv_horizon = cv_horizon
@@ -133,6 +141,7 @@ class AutoModel(ForecastModel):
         self.robust = tuple(robust)
         self.idle_share = idle_share
         self.idle_level = idle_level
+        self.season_test_hours = season_test_hours
 
     def min_history(self) -> int:
         return 48
@@ -225,11 +234,12 @@ class AutoModel(ForecastModel):
                 if c not in keep:
                     out[c] = f"mostly idle series ({idle:.0%} of the last {recent.size} h near 0): no replayed bursts"
             return keep, out
+        test = raw.size <= self.season_test_hours
         evidence = {m: season_evidence(raw, m) for m in {m for c in self.candidates for m in SEASONS.get(c, ())}}
         keep = []
         for c in self.candidates:
             seasons = SEASONS.get(c, ())
-            if seasons and not any(evidence[m][0] > evidence[m][1] for m in seasons):
+            if test and seasons and not any(evidence[m][0] > evidence[m][1] for m in seasons):
                 out[c] = "no season in the history (" + ", ".join(
                     f"ACF of hourly changes at lag {m} {evidence[m][0]:.2f} <= {evidence[m][1]:.2f}" for m in seasons) + ")"
                 continue

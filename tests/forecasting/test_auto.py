@@ -61,6 +61,11 @@ def test_seasonal_candidates_need_a_season() -> None:
         assert name not in m.members_ and "no season" in m.failed_[name]
     m2 = AutoModel(cv_horizon=24).fit(_daily(600, noise=1.0))
     assert "naive24" not in m2.failed_
+    # on more than a month of history cross-validation alone judges the seasonal candidates
+    long_walk = 100 + np.cumsum(rng.standard_normal(800))
+    m3 = AutoModel(cv_horizon=24).fit(long_walk)
+    assert not any("no season" in r for r in m3.failed_.values())
+    assert AutoModel(cv_horizon=24, season_test_hours=0).fit(walk).failed_.get("naive24", "") == ""
 
 
 def test_a_mostly_idle_series_does_not_replay_old_bursts() -> None:
