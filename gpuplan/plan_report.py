@@ -411,7 +411,7 @@ def build_report(run: PlanRun) -> Report:
         "trailing-30d is the cloud recommenders' rule: commit to what the last 30 days of hourly history would "
         "have made optimal, with no forecast.",
         f"Optimizer: {s['solver']} status {s['status']}, {s['variables']:,} variables on {s['representative_hours']:,} "
-        f"representative hours standing for {s['path_hours']:,} path-hours; solver MIP gap {s['mip_gap']}.",
+        f"representative hours standing for {s['path_hours']:,} path-hours; solver MIP gap {100 * float(s['mip_gap']):.3f} %.",
         (f"Reservations in whole instances: objective {_usd(s['objective_usd'])} against the LP relaxation's "
          f"bound {_usd(s['lp_bound_usd'])} (fractional GPUs), a gap of {s['integrality_gap_pct']:.3f} %."
          if s["whole_instances"] else "Reservations in GPUs: no GPUs-per-instance known for the families."),
@@ -469,7 +469,10 @@ def build_report(run: PlanRun) -> Report:
         sm = cap.summary()
         sec.figure(plot_frontier(run.frontier, recommended=(float(sm["cvar_usd"]), float(sm["expected_cost_usd"]))),
                    "Efficient frontier: the cheapest expected cost for each level of tail risk (CVaR); the star "
-                   "is the recommendation (optimizer evaluation on the forecast paths).")
+                   "is the recommendation (optimizer evaluation on the forecast paths)."
+                   + (" The frontier's plans buy everything at the plan start; the recommendation is laddered "
+                      "(it buys quarter by quarter, see the purchase calendar), so it can sit below the frontier."
+                      if cap.laddered else ""))
     sec.assume(f"CVaR at alpha = {cap.alpha:.2f}: the mean cost of the worst {100 * (1 - cap.alpha):.0f} % of paths.")
 
     # 4. Cost vs commitment ---------------------------------------------------------------------------
