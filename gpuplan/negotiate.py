@@ -33,6 +33,7 @@ from optimizer.analytics import (
     offer_keys,
     overcommit_cost,
     sensitivity_table,
+    smallest_discount,
     with_offer_discount,
 )
 from optimizer.baselines import SolverConfig, solve_plan
@@ -283,19 +284,7 @@ def walk_away_table(plan: CapacityPlan, inputs: CapacityInputs, solver: SolverCo
             p2, i2 = with_offer_discount(plan, inputs, key, d)
             return float(evaluate(p2, i2).total_usd.mean())
 
-        lo, hi = 0.0, 0.99
-        if cost_at(lo) <= alt_cost:
-            d_w = 0.0
-        elif cost_at(hi) > alt_cost:
-            d_w = math.nan
-        else:
-            while hi - lo > tol:
-                mid = 0.5 * (lo + hi)
-                if cost_at(mid) <= alt_cost:
-                    hi = mid
-                else:
-                    lo = mid
-            d_w = hi
+        d_w = smallest_discount(cost_at, alt_cost, 0.0, 0.99, tol)
         d0 = _offer_discount(key, plan, inputs)
         if key.startswith("committed_"):
             fam, unit, rate, rate_w = "(all covered)", "USD/hour", math.nan, math.nan

@@ -14,7 +14,7 @@ re-optimise take a ``solver`` and a ``mapper``.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -165,6 +165,26 @@ def price_path(change_per_year: float, years: np.ndarray) -> np.ndarray:
     return np.power(1.0 + float(change_per_year), np.asarray(years, dtype=float))
 
 
+def smallest_discount(cost_at: Callable[[float], float], target: float, lo: float, hi: float,
+                      tol: float) -> float:
+    """Smallest discount in ``[lo, hi]`` at which ``cost_at(discount) <= target``, by bisection [fraction].
+
+    ``cost_at`` must not rise as the discount rises.  Returns ``lo`` when the target is met there already and
+    NaN when it is not met even at ``hi``; otherwise the answer is within ``tol`` above the exact root.
+    """
+    if cost_at(lo) <= target:
+        return lo
+    if cost_at(hi) > target:
+        return math.nan
+    while hi - lo > tol:
+        mid = 0.5 * (lo + hi)
+        if cost_at(mid) <= target:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
 def min_three_year_discount(
     inputs: CapacityInputs,
     growth_per_year: float = 0.0,
@@ -254,17 +274,7 @@ def min_three_year_discount(
                   base_rate: np.ndarray = base_rate) -> float:
             return committed_level(all_d, base_rate * (1.0 - d3), all_od)[1] / n_paths
 
-        lo, hi = 0.0, 1.0 - 1e-12
-        if three(lo) <= renewal:
-            d_min = 0.0
-        else:
-            while hi - lo > tol:
-                mid = 0.5 * (lo + hi)
-                if three(mid) <= renewal:
-                    hi = mid
-                else:
-                    lo = mid
-            d_min = hi
+        d_min = smallest_discount(three, renewal, 0.0, 1.0 - 1e-12, tol)
         rows.append({
             "family": fam, "instrument": instrument, "growth_per_year": growth_per_year,
             "on_demand_price_change_per_year": c, "one_year_discount": d1,
