@@ -303,14 +303,10 @@ def _spot_arrays(
             price[i] = spot_price[fam]
             if fam in spot_avail:
                 avail[i] = spot_avail[fam]
-        elif offer.usd_per_gpu_hour is not None:  # as the simulator: the level, even when a file is named
-            price[i] = offer.usd_per_gpu_hour
-            if offer.price_file is not None:
-                notes.append(f"{fam}: spot price_file not loaded (no spot table passed); using the level "
-                             f"{offer.usd_per_gpu_hour:g} USD/GPU-hour")
-        else:
-            raise InputError(f"family '{fam}' prices spot from a file, but no spot table was passed",
-                             column="spot", fix="pass spot=scenarios.signals.load_spot(scenario, start, hours)")
+        else:  # the simulator's rule: the level, with a note when a file is named
+            price[i], note = offer.level_without_table(fam)
+            if note:
+                notes.append(note)
         if np.isfinite(price[i]).any():
             notes.append(
                 f"spot {fam}: hazard {lam:.5f}/h (band or hazard + correlated revocations), Young/Daly overhead "

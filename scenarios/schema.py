@@ -91,6 +91,27 @@ class SpotOffer(_Model):
         monthly = BAND_MONTHLY_FREQUENCY[self.interruption_band]
         return -math.log(1.0 - monthly) / HOURS_PER_MONTH
 
+    def level_without_table(self, family: str) -> tuple[float, str | None]:
+        """The constant spot price an engine uses when no hourly spot table was passed [USD/GPU-hour].
+
+        One rule for both engines: the offer's level, with a note when a ``price_file`` is named but was not
+        loaded; an offer priced only from a file is an :class:`~scenarios.errors.InputError`.
+
+        Returns
+        -------
+        tuple
+            The price [USD/GPU-hour] and the note to record (None when there is nothing to say).
+        """
+        if self.usd_per_gpu_hour is None:
+            from scenarios.errors import InputError
+
+            raise InputError(f"family '{family}' prices spot from a file, but no spot table was passed",
+                             column="spot", fix="pass spot=scenarios.signals.load_spot(scenario, start, hours)")
+        note = None if self.price_file is None else (
+            f"{family}: spot price_file not loaded (no spot table passed); using the level "
+            f"{self.usd_per_gpu_hour:g} USD/GPU-hour")
+        return float(self.usd_per_gpu_hour), note
+
 
 class GpuFamily(_Model):
     """Prices, offers and power of one GPU family (e.g. h100)."""

@@ -522,14 +522,11 @@ def build_inputs(
         if offer is not None:
             if f in spot_price_by:
                 sp = spot_price_by[f]
-            elif offer.usd_per_gpu_hour is not None:
-                sp = np.full(hours, float(offer.usd_per_gpu_hour))
-                if offer.price_file is not None:
-                    notes.append(f"{f}: spot price_file not loaded (no spot table passed); using the level "
-                                 f"{offer.usd_per_gpu_hour:g} USD/GPU-hour")
             else:
-                raise InputError(f"family '{f}' prices spot from a file, but no spot table was passed",
-                                 column="spot", fix="pass spot=scenarios.signals.load_spot(scenario, start, hours)")
+                level, note = offer.level_without_table(f)
+                sp = np.full(hours, level)
+                if note:
+                    notes.append(note)
             av = spot_avail_by.get(f, np.full(hours, float(offer.available_gpus)))
             hz = offer.hazard()
             corr = offer.correlated_events_per_month / HOURS_PER_MONTH
