@@ -10,6 +10,8 @@ Workloads:
 - the real Azure conversation trace (bundled copy, one hour) on the autoscaled policy;
 - unbatched M/M/c (c = 16, utilisation 0.9, 200,000 requests), the Erlang C test's case.
 
+The batched workloads run with continuous batching (the default) and with static batching.
+
 Printed, all measured in this run: requests, wall time, requests per second of wall time, SimPy events per
 request, and SLO attainment.  Run: ``.venv/bin/python benchmarks/bench_inference.py`` (about a minute).
 """
@@ -39,7 +41,12 @@ def _arrays(req: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _run(label: str, arr: np.ndarray, inp: np.ndarray, out: np.ndarray, prof: ServingProfile,
-         pol: ScalingPolicy, autoscale: bool, slo: object | None) -> None:
+         pol: ScalingPolicy, autoscale: bool, slo: object | None, both: bool = True) -> None:
+    if both:
+        for mode in ("continuous", "static"):
+            _run(f"{label}, {mode} batching", arr, inp, out, prof.model_copy(update={"batching": mode}), pol,
+                 autoscale, slo, both=False)
+        return
     t0 = time.perf_counter()
     rep = replay(arr, inp, out, prof, pol, autoscale=autoscale, initial_replicas=max(pol.min_warm_replicas, 1))
     wall = time.perf_counter() - t0
@@ -72,7 +79,7 @@ def main() -> None:
     unit = ServingProfile(family="x", batch_sizes=[1], prefill_tokens_per_s=[1.0], decode_tokens_per_s=[1.0],
                           max_batch=1, cold_start_s=0.0)
     _run("M/M/16 at 0.9, unbatched", a, np.zeros(n), rng.exponential(1.0, n), unit,
-         ScalingPolicy(min_warm_replicas=c, max_replicas=c), False, None)
+         ScalingPolicy(min_warm_replicas=c, max_replicas=c), False, None, both=False)
 
 
 if __name__ == "__main__":

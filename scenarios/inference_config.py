@@ -56,6 +56,13 @@ class ServingProfile(_Model):
                     "[tokens/s]."
     )
     source: str = Field("", description="Where the figures come from (benchmark, datasheet derivation).")
+    batching: Literal["continuous", "static"] = Field(
+        "continuous",
+        description="How a replica batches: 'continuous' (iteration-level, as vLLM, TGI, TensorRT-LLM and SGLang "
+                    "serve: a request joins the running batch after its prefill and leaves when its output is "
+                    "done) or 'static' (a batch runs until its longest output is done before the next one forms; "
+                    "conservative).",
+    )
 
     @model_validator(mode="after")
     def _tables(self) -> ServingProfile:

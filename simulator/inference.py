@@ -1,27 +1,45 @@
 """Replay of inference requests on model replicas: batching, queueing, cold starts and an autoscaler.
 
 One SimPy process per replica, one for arrivals and one for the autoscaler.  Requests wait in one FIFO
-queue.  A free replica takes up to ``max_batch`` queued requests as one batch (static batching, which is
-conservative against continuous batching): it prefills all prompts at the profile's prefill rate for that
-batch size, then decodes every sequence at ``decode_tokens_per_s(b) / b`` tokens/s and is busy until the
-longest output is done.  A request's time to first token is its wait plus the batch's prefill; its
-end-to-end latency adds its own output tokens at the per-sequence decode rate.
+queue.  The profile's ``batching`` chooses how a replica serves them:
 
-Events are kept to O(1) per batch: arrivals are a sorted array that free replicas read, and the arrival
-process is only woken while some replica is idle.  Hourly figures come from interval arithmetic on the
-replicas' lifetimes and busy periods, not from per-hour events.
+- ``continuous`` (iteration-level batching, how vLLM, TGI, TensorRT-LLM and SGLang serve; the default): a
+  replica decodes its running batch of ``b`` sequences at ``decode_tokens_per_s(b) / b`` tokens/s each.  At
+  every membership change it admits queued requests (FIFO) up to ``max_batch`` sequences and prefills their
+  prompts together at ``prefill_tokens_per_s(k)`` for the ``k`` admitted, pausing the running sequences'
+  decode meanwhile (prefill before decode, as vLLM's default scheduler); a sequence leaves the batch as soon as
+  its own output is done.  An arrival goes to an idle replica, else to the running replica with the fewest
+  sequences that has a free slot (least outstanding requests), else waits; a replica that is prefilling takes
+  the queue at the end of its prefill.  Between membership changes the batch is advanced analytically: every
+  sequence gains the same tokens, so one cumulative per-sequence token count and a heap of the counts at
+  which each sequence is done give the next departure, and events happen only at joins and leaves.  Decode is
+  treated as continuous in time (a join does not wait for the current decode step to end; one step is
+  ``b / decode_tokens_per_s(b)``, 13-16 ms for the default profile).
+- ``static`` (conservative): a free replica takes up to ``max_batch`` queued requests as one batch, prefills
+  all prompts at the profile's prefill rate for that batch size, then decodes every sequence at
+  ``decode_tokens_per_s(b) / b`` tokens/s and is busy until the longest output is done.
+
+A request's time to first token is its wait plus its prefill; its end-to-end latency adds its own output
+tokens at the per-sequence decode rate(s) of the batch(es) it decodes in.
+
+Events are kept to O(1) per request or batch: arrivals are a sorted array that free replicas read, and the
+arrival process is only woken while some replica is idle (or, with continuous batching, has a free slot).
+Hourly figures come from interval arithmetic on the replicas' lifetimes and busy periods, not from per-hour
+events.
 
 The autoscaler looks every ``interval_s``: demand is ``(requests in service + queued) / max_batch`` (batch
 slots, since a replica with a batch of one is busy but mostly free); the replicas it wants are
 ``ceil(demand / target_utilization)`` within ``[min_warm_replicas, max_replicas]``.
 A scale-up is asked at once and serves after ``scale_up_lag_s + cold_start_s``; a scale-down keeps the
 most replicas any look of the last ``scale_down_delay_s`` wanted (Kubernetes HPA's stabilisation window),
-releasing replicas still starting first, then idle ones, then busy ones after their batch.
+releasing replicas still starting first, then idle ones, then busy ones after their batch (with continuous
+batching a busy replica being released admits nothing more and stops when its last sequence is done).
 The first ``min_warm_replicas`` replicas are the warm floor and never released.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 import time
 from collections import deque
@@ -55,6 +73,9 @@ class InferenceReplay:
         SimPy events the replay scheduled.
     wall_s
         Wall time of the replay [s].
+    decoded_tokens
+        Output tokens the replicas decoded, integrated from each decode interval's duration and batch rate
+        [tokens] (continuous batching only, else NaN; a conservation check against the served requests).
     """
 
     requests: pd.DataFrame
@@ -65,6 +86,7 @@ class InferenceReplay:
     horizon_s: float
     gpus_per_replica: int
     notes: list[str] = field(default_factory=list)
+    decoded_tokens: float = float("nan")
 
     def slo_attainment(self, slo: Slo) -> float:
         """Share of requests that met both latency targets [fraction].
@@ -139,6 +161,14 @@ class _Replay:
         self.starting = 0
         self.ready = 0
         self.retire_busy = 0
+        self.continuous = profile.batching == "continuous"
+        self.open: dict[int, int] = {}        # continuous: decoding replica with a free slot -> its sequences
+        self.proc: dict[int, simpy.Process] = {}
+        self.draining = 0                     # continuous: released replicas finishing their sequences
+        self.decoded = 0.0
+        # continuous: per running replica [sequences heap, tokens per sequence at t, t, tokens/s per sequence
+        # (0 while prefilling), end of the prefill], to finish the sequences in flight at the horizon
+        self.cstate: dict[int, list[Any]] = {}
         self.rep: list[dict[str, Any]] = []
         self.batches_s: list[float] = []
         self.batches_e: list[float] = []
@@ -160,7 +190,8 @@ class _Replay:
             self.starting += 1
         else:
             self.ready += 1
-        self.env.process(self._replica(rid, delay))
+        self.proc[rid] = self.env.process(
+            (self._replica_continuous if self.continuous else self._replica)(rid, delay))
 
     def _replica(self, rid: int, delay: float) -> Generator[simpy.Event, Any, None]:
         env = self.env
@@ -231,6 +262,135 @@ class _Replay:
             self.busy -= 1
             self.inflight -= b
 
+    def _replica_continuous(self, rid: int, delay: float) -> Generator[simpy.Event, Any, None]:
+        """A replica with continuous (iteration-level) batching; see the module docstring."""
+        env = self.env
+        rec = self.rep[rid]
+        if delay > 0:
+            self.events += 1
+            yield env.timeout(delay)
+            if np.isfinite(rec["stop_s"]):      # released while starting
+                return
+            self.starting -= 1
+            self.ready += 1
+        arr, inp, out, n = self.arr_l, self.inp_l, self.out_l, self.n
+        start, ttft, e2e, status = self.start_l, self.ttft_l, self.e2e_l, self.status_l
+        prefill, decode = self.prefill, self.decode
+        max_b = self.profile.max_batch
+        overflow = self.policy.api_overflow_wait_s
+        floor = rec["floor"]
+        timeout = env.timeout
+        heappush, heappop = heapq.heappush, heapq.heappop
+        done: list[tuple[float, int]] = []   # (per-sequence tokens decoded when the sequence is done, request)
+        prog = 0.0                           # tokens every sequence of the batch has decoded since it was empty
+        spell = -1                           # index of the open busy spell in batches_s/batches_e
+        draining = False
+        st: list[Any] = [done, 0.0, 0.0, 0.0, 0.0]
+        self.cstate[rid] = st
+        while True:
+            now = env.now
+            # leave: sequences whose output is done
+            tol = 1e-9 * (1.0 + prog)
+            while done and done[0][0] <= prog + tol:
+                i = heappop(done)[1]
+                e2e[i] = now - arr[i]
+                self.inflight -= 1
+            b = len(done)
+            if not draining and self.retire_busy > 0 and not floor:
+                self.retire_busy -= 1
+                self.draining += 1
+                draining = True
+            # join: admit queued requests into the free slots and prefill them (the batch's decode pauses)
+            if not draining and b < max_b:
+                k = self.head
+                if overflow is not None:
+                    while k < n and arr[k] <= now and now - arr[k] > overflow:
+                        status[k] = 2
+                        k += 1
+                    self.head = k
+                j = k
+                lim = min(k + max_b - b, n)
+                while j < lim and arr[j] <= now:
+                    j += 1
+                if j > k:
+                    self.head = j
+                    if spell < 0:
+                        spell = len(self.batches_s)
+                        self.batches_s.append(now)
+                        self.batches_e.append(math.inf)
+                    pre = sum(inp[k:j]) / prefill[j - k - 1]
+                    for i in range(k, j):
+                        start[i] = now
+                        ttft[i] = now + pre - arr[i]
+                        status[i] = 1
+                        heappush(done, (prog + out[i], i))
+                    self.inflight += j - k
+                    if pre > 0:
+                        rec["busy_s"] += pre
+                        st[1], st[2], st[3], st[4] = prog, now, 0.0, now + pre
+                        self.events += 1
+                        yield timeout(pre)
+                    continue
+            if b == 0:
+                prog = 0.0
+                if spell >= 0:
+                    self.batches_e[spell] = now
+                    spell = -1
+                if draining:
+                    self.draining -= 1
+                    self._stop(rid)
+                    del self.cstate[rid]
+                    return
+                ev = env.event()
+                self.idle.append((rid, ev))
+                if self.idle_waiter is not None and not self.idle_waiter.triggered:
+                    self.idle_waiter.succeed()
+                self.events += 1
+                cause = yield ev
+                if cause == "stop":
+                    self._stop(rid)
+                    del self.cstate[rid]
+                    return
+                continue
+            # decode until the next sequence is done, or until an arrival joins (an interrupt)
+            per_seq = decode[b - 1] / b
+            if not draining and b < max_b:
+                self.open[rid] = b
+                if self.idle_waiter is not None and not self.idle_waiter.triggered:
+                    self.idle_waiter.succeed()
+            st[1], st[2], st[3] = prog, now, per_seq
+            self.events += 1
+            try:
+                yield timeout((done[0][0] - prog) / per_seq)
+                prog = done[0][0]
+            except simpy.Interrupt:
+                prog = min(prog + per_seq * (env.now - now), done[0][0])
+            self.open.pop(rid, None)
+            rec["busy_s"] += env.now - now
+            self.decoded += decode[b - 1] * (env.now - now)
+
+    def _finish_in_flight(self) -> None:
+        """Continuous batching: end-to-end latency of the sequences running at the horizon.
+
+        They finish as the batch drains with no more joins (as a static batch admitted before the horizon
+        finishes after it); busy time and decoded tokens stay counted up to the horizon only.
+        """
+        arr, e2e, decode = self.arr_l, self.e2e_l, self.decode
+        for done, prog, t, per_seq, resume in self.cstate.values():
+            if not done:
+                continue
+            if per_seq > 0:       # decoding since t
+                prog = min(prog + per_seq * (self.horizon - t), done[0][0])
+                t = self.horizon
+            else:                 # prefilling until resume
+                t = resume
+            while done:
+                b = len(done)
+                f, i = heapq.heappop(done)
+                t += (f - prog) * b / decode[b - 1]
+                prog = f
+                e2e[i] = t - arr[i]
+
     def _stop(self, rid: int) -> None:
         rec = self.rep[rid]
         if np.isfinite(rec["stop_s"]):
@@ -245,7 +405,7 @@ class _Replay:
     def _arrivals(self) -> Generator[simpy.Event, Any, None]:
         env = self.env
         while True:
-            if not self.idle:
+            if not self.idle and not self.open:
                 self.idle_waiter = env.event()
                 self.events += 1
                 yield self.idle_waiter
@@ -262,6 +422,11 @@ class _Replay:
             if self.idle:
                 _, ev = self.idle.pop()
                 ev.succeed("work")
+            elif self.open:       # continuous batching: the running replica with the fewest sequences
+                rid = min(self.open, key=self.open.__getitem__)
+                del self.open[rid]
+                self.events += 1
+                self.proc[rid].interrupt("join")
 
     # -- autoscaler -------------------------------------------------------------------------------
     def _autoscaler(self) -> Generator[simpy.Event, Any, None]:
@@ -279,7 +444,7 @@ class _Replay:
             recent.append((now, want))
             while recent[0][0] <= now - pol.scale_down_delay_s:
                 recent.popleft()
-            have = self.ready + self.starting - self.retire_busy
+            have = self.ready + self.starting - self.retire_busy - self.draining
             if want > have:
                 for _ in range(want - have):
                     self._add(cold=True)
@@ -309,6 +474,7 @@ class _Replay:
 
     def run(self) -> None:
         self.env.run(until=self.horizon)
+        self._finish_in_flight()
         for rec in self.rep:
             if not np.isfinite(rec["stop_s"]):
                 rec["stop_s"] = self.horizon
@@ -374,7 +540,8 @@ def replay(arrival_s: np.ndarray, input_tokens: np.ndarray, output_tokens: np.nd
     if n_un:
         notes.append(f"{n_un} requests were still queued at the end of the replay (counted as missing the SLO)")
     return InferenceReplay(requests=requests, replicas=replicas, hourly=hourly, events=sim.events, wall_s=wall,
-                           horizon_s=horizon, gpus_per_replica=profile.gpus_per_replica, notes=notes)
+                           horizon_s=horizon, gpus_per_replica=profile.gpus_per_replica, notes=notes,
+                           decoded_tokens=sim.decoded if sim.continuous else float("nan"))
 
 
 def hourly_table(requests: pd.DataFrame, replicas: pd.DataFrame, batch_start: np.ndarray, batch_end: np.ndarray,
