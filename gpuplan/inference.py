@@ -223,6 +223,7 @@ def plan_model(sc: Scenario, name: str, m: InferenceModel, start: pd.Timestamp, 
     summary: dict[str, Any] = {"family": m.profile.family, "requests": n_req, "replay_hours": n_hours,
                                "requests_per_s": n_req / horizon, "static_peak_replicas": n_static,
                                "meets_slo": chosen is not None}
+    summary["batching"] = m.profile.batching
     if mean_api is not None:
         summary["api_usd_per_request"] = mean_api
         summary["break_even_requests_per_hour_on_demand"] = break_even_requests_per_hour(prices.on_demand, mean_api)
@@ -355,9 +356,15 @@ def add_inference_section(report: Any, run: InferenceRun) -> None:
             sec.assume(f"{n} serving profile: {m.model.profile.source}")
         if m.model.api is not None and m.model.api.source:
             sec.assume(f"{n} API price: {m.model.api.source}")
-    sec.assume("Static batching: a batch holds its replica until its longest output is done (conservative "
-               "against continuous batching).",
-               "Requests sent to the API on overflow are assumed to meet the SLO.",
+    modes = {m.model.profile.batching for m in run.models.values()}
+    if "continuous" in modes:
+        sec.assume("Continuous (iteration-level) batching: a request joins the running batch once a slot is free "
+                   "and its prompt is prefilled (pausing the batch's decode), and leaves when its own output is "
+                   "done; decode speed follows the batch's current size.")
+    if "static" in modes:
+        sec.assume("Static batching: a batch holds its replica until its longest output is done (conservative "
+                   "against continuous batching).")
+    sec.assume("Requests sent to the API on overflow are assumed to meet the SLO.",
                "Carbon per request uses the region's mean carbon intensity.")
     for note in run.notes:
         sec.text(note)

@@ -380,6 +380,9 @@ def test_inference_notebook_prices_the_api_and_static_option_from_the_scenario_f
     assert s["break_even_requests_per_hour_on_demand"] == pytest.approx(
         s["gpus_per_replica"] * od / (api_usd / len(req)), rel=1e-9)
     assert s["recommended_slo_attainment"] >= s["slo_quantile"]
+    # the notebook's own replay of the static-peak replicas in the scenario's batching mode is the planner's
+    assert s["batching"] == "continuous"
+    assert s["modes_slo_attainment"]["continuous"] == s["static_replay_slo_attainment"]
 
 
 def test_inference_notebook_break_even_curve_has_economies_of_scale_and_a_flat_api_price() -> None:

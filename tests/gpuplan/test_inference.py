@@ -61,6 +61,18 @@ def test_inference_cli_bad_trace_exits_2_with_one_line(tmp_path: Path, capsys: p
     assert not out.exists()
 
 
+def test_inference_cli_bad_batching_exits_2_naming_the_key_and_the_choices(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "o"
+    code = main(["-q", "inference", "small", "--set", "inference.models.chat8b.profile.batching=dynamic",
+                 "--out", str(out)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "inference.models.chat8b.profile.batching" in err and "'continuous' or 'static'" in err
+    assert err.count("\n") == 1
+    assert not out.exists()
+
+
 def test_recommendation_meets_the_slo_and_beats_or_equals_static_peak(small_inference) -> None:  # type: ignore[no-untyped-def]
     m = small_inference.models["chat8b"]
     s = m.summary
