@@ -25,7 +25,7 @@ CHROMIUM = next((p for p in (shutil.which(n) for n in ("chromium", "chromium-bro
 
 @pytest.fixture(scope="module")
 def run() -> PlanRun:
-    sc = load_scenario("small", overrides={"demand.forecast.n_paths": 4})
+    sc = load_scenario("small", overrides={"demand.forecast.n_paths": 4, "backtest.origins": 2})
     return run_plan(sc, mapper=SerialMapper(False), progress=False, replications=3)
 
 
@@ -139,3 +139,42 @@ def test_terminal_summary_states_the_same_decision(run: PlanRun) -> None:
     assert f"total obligation {money(d['total_obligation_usd'])} over the full terms" in text
     assert "trailing-30-day rule" in text and "CAUTION: a 3-year commitment" in text
     assert text.count("obligation ") == len(d["purchases"]) + 1
+
+
+def test_the_plan_report_carries_the_backtest_of_the_scenarios_own_history(run: PlanRun, report: Path) -> None:
+    """The plan's backtest section equals the standalone ``gpuplan backtest`` on the same history and origins.
+
+    The backtest's costing itself is checked against an hour-by-hour brute force in test_backtest.py; here the
+    point is that the plan shows those same numbers, in the report, plan.json, the tables and the decision.
+    """
+    from gpuplan.backtest import run_backtest
+    from gpuplan.plan_report import decision_lines
+
+    bt = run.extras["backtest"]
+    alone = run_backtest(run.scenario, n_origins=2, history=run.history)
+    pd.testing.assert_frame_equal(bt.summary(), alone.summary())
+    s = alone.summary().set_index("policy")
+    g, r = s.loc["gpuplan"], s.loc["trailing-30d"]
+    text = report.read_text(encoding="utf-8")
+    assert "Would these rules have paid off on this history?" in text
+    line = next(x for x in decision_lines(run) if x.startswith("On this scenario's own history"))
+    assert f"{g['mean_regret_pct']:.1f} % more than perfect hindsight" in line
+    assert f"against {r['mean_regret_pct']:.1f} % for the trailing-30-day rule" in line
+    assert f"cheaper at {round(float(r['gpuplan_beats_share']) * 2)} of 2 origins" in line
+    doc = json.loads((report.parent / "plan.json").read_text(encoding="utf-8"))
+    got = {d["policy"]: d["mean_regret_pct"] for d in doc["backtest"]["summary"]}
+    assert got["gpuplan"] == pytest.approx(float(g["mean_regret_pct"]), rel=1e-12)
+    assert len(doc["backtest"]["origins"]) == 2
+    csv = pd.read_csv(report.parent / "tables" / "backtest_summary.csv")
+    assert set(csv["policy"]) == set(s.index)
+
+
+def test_a_history_too_short_for_a_backtest_leaves_it_out_with_a_note(run: PlanRun) -> None:
+    from gpuplan.pipeline import plan_backtest
+
+    sc = load_scenario("small", overrides={"backtest.origins": 2, "backtest.min_train_days": 40.0})
+    notes: list[str] = []
+    out = plan_backtest(sc, run.history, SerialMapper(False), notes)
+    assert "backtest" not in out
+    assert out["backtest_skipped"] == notes[-1]
+    assert "too short for a backtest with 40 days of history before an origin" in notes[-1]
