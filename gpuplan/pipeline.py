@@ -489,6 +489,12 @@ def run_plan(sc: Scenario, *, mapper: Mapper | None = None, progress: bool = Tru
     if analyses and sc.backtest.origins > 0:
         with _step(t, "backtest", "backtest: would these rules have paid off on the history?"):
             extras.update(plan_backtest(sc, hist, mapper, notes))
+    if analyses and sc.demand.format in ("focus", "cur"):
+        with _step(t, "monitor", "monitor: chargeback, anomalies, budget and tags of the bill"):
+            from gpuplan.monitor.run import run_monitor
+
+            extras["monitor"] = run_monitor(hist.source, fmt=sc.demand.format, tz=sc.demand.tz,
+                                            budget_usd_per_year=sc.policies.budget_usd_per_year)
     return PlanRun(scenario=sc, history=hist, start=start, hours=hours, forecast=fc, family_paths=fam_paths,
                    capacity=cap, plans=plans, simulations=sims, schedule=sched, pareto=pareto, levers=levers,
                    timings=t, notes=notes, extras={**extras, "replications": replications})

@@ -18,6 +18,7 @@ import pandas as pd
 from gpuplan import charts
 from gpuplan.backtest_report import backtest_section, backtest_tables
 from gpuplan.inference import add_inference_section, inference_tables
+from gpuplan.monitor.run import monitor_section, monitor_tables
 from gpuplan.pipeline import LEVER_RANGES, PlanRun
 from gpuplan.report import Report, money
 from optimizer.analytics import curve_break_even
@@ -118,6 +119,8 @@ def plan_tables(run: PlanRun) -> dict[str, pd.DataFrame]:
         tables.update(inference_tables(run.extras["inference"]))
     if run.extras.get("backtest") is not None:
         tables.update(backtest_tables(run.extras["backtest"]))
+    if run.extras.get("monitor") is not None:
+        tables.update({f"monitor_{k}": v for k, v in monitor_tables(run.extras["monitor"]).items()})
     return {k: v for k, v in tables.items() if v is not None and len(v.columns)}
 
 
@@ -590,6 +593,9 @@ def build_report(run: PlanRun) -> Report:
     # 9. Provenance -----------------------------------------------------------------------------------
     if run.extras.get("inference") is not None:
         add_inference_section(rep, run.extras["inference"])
+
+    if run.extras.get("monitor") is not None:   # the history is a bill: the weekly FinOps review of it
+        monitor_section(run.extras["monitor"], rep)
 
     sec = rep.section("Inputs, assumptions and provenance")
     cat = pd.DataFrame([

@@ -24,8 +24,23 @@ CHROMIUM = next((p for p in (shutil.which(n) for n in ("chromium", "chromium-bro
 
 
 @pytest.fixture(scope="module")
-def run() -> PlanRun:
-    sc = load_scenario("small", overrides={"demand.forecast.n_paths": 4, "backtest.origins": 2})
+def bill(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float]:
+    """A SYNTHETIC FOCUS export of the small scenario's demand history, and that history's GPU-hours."""
+    from scenarios.history import load_history
+    from scenarios.synthetic import focus_export
+
+    sc = load_scenario("small")
+    usage = load_history(sc).usage.dropna(subset=["gpus"])
+    path = tmp_path_factory.mktemp("bill") / "focus.parquet"
+    focus_export(usage, sc, seed=0, path=path)
+    return path, float(usage["gpus"].sum())
+
+
+@pytest.fixture(scope="module")
+def run(bill: tuple[Path, float]) -> PlanRun:
+    """The small plan with its history read from a FOCUS bill: the report has the backtest and monitor sections."""
+    sc = load_scenario("small", overrides={"demand.forecast.n_paths": 4, "backtest.origins": 2,
+                                           "demand.history": str(bill[0]), "demand.format": "focus"})
     return run_plan(sc, mapper=SerialMapper(False), progress=False, replications=3)
 
 
@@ -178,3 +193,17 @@ def test_a_history_too_short_for_a_backtest_leaves_it_out_with_a_note(run: PlanR
     assert "backtest" not in out
     assert out["backtest_skipped"] == notes[-1]
     assert "too short for a backtest with 40 days of history before an origin" in notes[-1]
+
+
+def test_a_plan_on_a_bill_carries_the_monitor_of_that_bill(run: PlanRun, report: Path,
+                                                           bill: tuple[Path, float]) -> None:
+    """The monitor section of the plan counts every busy GPU-hour of the usage the bill was made from, once."""
+    mon = run.extras["monitor"]
+    h = mon.headline()
+    assert h["gpu_hours"] == pytest.approx(bill[1], rel=1e-9)
+    assert float(run.history.usage["gpus"].sum()) == pytest.approx(bill[1], rel=1e-9)
+    assert h["reconciliation_max_abs_difference_usd"] < 1e-6
+    text = html.unescape(report.read_text(encoding="utf-8"))
+    for title in ("FinOps monitor: chargeback", "FinOps monitor: anomalies", "FinOps monitor: tagging hygiene"):
+        assert title in text
+    assert (report.parent / "tables" / "monitor_chargeback_bills.csv").is_file()
