@@ -600,7 +600,8 @@ def build_report(run: PlanRun) -> Report:
     sec = rep.section("Inputs, assumptions and provenance")
     cat = pd.DataFrame([
         {"family": k, "instance_type": v.instance_type, "on_demand_usd_per_gpu_hour": v.on_demand_usd_per_gpu_hour,
-         "reserved_offers": "; ".join(f"{o.term_years}y {o.payment} {o.usd_per_gpu_hour}" for o in v.reserved),
+         "reserved_offers": "; ".join(f"{o.term_years}y {o.payment.replace('_', ' ')} {o.usd_per_gpu_hour}"
+                                    for o in v.reserved),
          "committed_discount": ", ".join(f"{t} {d:.0%}" for t, d in v.committed_discount.items()),
          "gpu_power_kw": v.gpu_power_kw, "pue": v.pue, "region": v.region}
         for k, v in sc.catalog.items()

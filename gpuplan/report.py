@@ -195,6 +195,8 @@ def _fmt(v: Any, column: str = "") -> str:
         return v.strftime("%Y-%m-%d %H:%M")
     if v is None or v is pd.NA or (isinstance(v, float) and pd.isna(v)):
         return ""
+    if column == "payment":             # the catalog's no_upfront / partial_upfront / all_upfront, in words
+        return html.escape(str(v).replace("_", " "))
     return html.escape(str(v))
 
 

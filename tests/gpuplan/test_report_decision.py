@@ -66,6 +66,7 @@ def test_headers_are_words_with_units_and_money_is_money() -> None:
     assert "<th title='expected_cost_usd'>Expected cost (USD)</th>" in t
     assert "$1,234,568" in t and "82.5 %" in t and ">3<" in t
     assert "expected_cost_usd</th>" not in t
+    assert ">no upfront<" in table_html(pd.DataFrame({"payment": ["no_upfront"]}))
     # amounts that differ by cents keep their cents rather than all reading $3,279
     t2 = table_html(pd.DataFrame({"money_usd": [3278.807, 3278.846]}))
     assert "$3,278.81" in t2 and "$3,278.85" in t2
