@@ -108,7 +108,7 @@ LABELS: dict[str, str] = {
 #: Columns holding a fraction in [0, 1]: shown as percentages.
 FRACTIONS = frozenset({
     "coverage", "coverage_share", "commitment_utilization", "break_even_utilization", "expected_utilization",
-    "utilization_p05", "discount", "committed_utilization", "break_even_vs_spot",
+    "utilization_p05", "discount", "committed_utilization", "break_even_vs_spot", "regret", "effective_savings_rate",
 })
 
 _UNITS = (  # (suffix, unit) - the first that matches is used
