@@ -300,6 +300,8 @@ class _Replay:
                 self.retire_busy -= 1
                 self.draining += 1
                 draining = True
+                if self.head < n and arr[self.head] <= now:   # an arrival sent here: pass it on
+                    self._wake_one()
             # join: admit queued requests into the free slots and prefill them (the batch's decode pauses)
             if not draining and b < max_b:
                 k = self.head
@@ -419,14 +421,18 @@ class _Replay:
                 self.events += 1
                 yield env.timeout(t - env.now)
             self.next_arr = nxt + 1
-            if self.idle:
-                _, ev = self.idle.pop()
-                ev.succeed("work")
-            elif self.open:       # continuous batching: the running replica with the fewest sequences
-                rid = min(self.open, key=self.open.__getitem__)
-                del self.open[rid]
-                self.events += 1
-                self.proc[rid].interrupt("join")
+            self._wake_one()
+
+    def _wake_one(self) -> None:
+        """Send the queue's head to an idle replica, else (continuous) to the running one with fewest sequences."""
+        if self.idle:
+            _, ev = self.idle.pop()
+            ev.succeed("work")
+        elif self.open:
+            rid = min(self.open, key=self.open.__getitem__)
+            del self.open[rid]
+            self.events += 1
+            self.proc[rid].interrupt("join")
 
     # -- autoscaler -------------------------------------------------------------------------------
     def _autoscaler(self) -> Generator[simpy.Event, Any, None]:
