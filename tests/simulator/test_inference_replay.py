@@ -62,8 +62,10 @@ def test_unbatched_replay_equals_the_fifo_recursion_request_by_request(c: int, b
 
 # Sample sizes: the spread of the mean wait over seeds at 500,000 requests is about +-5 % at rho 0.9
 # (measured; +-4 % at c=16, rho 0.7), so those cases replay 1,500,000 requests to bring it well inside 3 %.
+# Continuous batching (the default) only: with max_batch 1 static batching gives the same waits request by
+# request (both equal the FIFO recursion above), and was measured here once with the same printed figures.
 @pytest.mark.slow
-@pytest.mark.parametrize("batching", BATCHING)
+@pytest.mark.parametrize("batching", ["continuous"])
 @pytest.mark.parametrize(("c", "rho", "n"), [(4, 0.7, 400_000), (4, 0.9, 1_500_000), (16, 0.7, 1_500_000),
                                              (16, 0.9, 1_500_000)])
 def test_poisson_exponential_unbatched_matches_erlang_c_within_3_percent(c: int, rho: float, n: int,
