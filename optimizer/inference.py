@@ -87,14 +87,14 @@ def option_costs(row: pd.Series | dict[str, float], prices: ReplicaPrices, api_p
     mode = str(row.get("spot", "none") or "none")
     if mode in ("none", "nan"):
         out = {"on-demand": (floor + burst) * prices.on_demand + overflow}
-        for k, rate in sorted(prices.commitments.items()):
+        for k, rate in sorted(prices.commitments.items() if floor > 0 else []):   # no floor, nothing to commit
             out[f"floor {k} + burst on-demand"] = floor * rate + burst * prices.on_demand + overflow
         return out
     spot_usd = float(row["spot_cost_usd"])
     if mode == "all":
         return {"all spot": (floor + burst) * prices.on_demand + spot_usd + overflow}
     out = {"floor on-demand + burst spot": (floor + burst) * prices.on_demand + spot_usd + overflow}
-    for k, rate in sorted(prices.commitments.items()):
+    for k, rate in sorted(prices.commitments.items() if floor > 0 else []):
         out[f"floor {k} + burst spot"] = floor * rate + burst * prices.on_demand + spot_usd + overflow
     return out
 
