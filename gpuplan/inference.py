@@ -344,7 +344,8 @@ def plan_model(sc: Scenario, name: str, m: InferenceModel, start: pd.Timestamp, 
     if blocks and not flat_ok.empty:
         best_flat = flat_ok.sort_values(["cost_usd", "min_warm_replicas", "target_utilization"], kind="stable").iloc[0]
         max_floor = max([*floors, n_static or 0])
-        hod = ((t0.hour + np.arange(n_hours)) % 24) // (24 // blocks)
+        h0 = (t0.tz_convert("UTC") if t0.tzinfo is not None else t0).hour   # blocks of the UTC day
+        hod = ((h0 + np.arange(n_hours)) % 24) // (24 // blocks)
         found_any: list[tuple[float, float, int | None, list[int], InferenceReplay]] = []
         for tgt, top in ((float(best_flat["target_utilization"]), None), (1.0, max_floor)):
 
