@@ -428,8 +428,9 @@ def run_plan(sc: Scenario, *, mapper: Mapper | None = None, progress: bool = Tru
             notes += inference.notes
             if sc.inference.commit_warm_floor:
                 fam_paths = add_steady_demand(fam_paths, inference.floor_demand(start, hours))
-                notes.append("inference warm floor added to the demand the plan commits against: " + ", ".join(
-                    f"{f} {g:g} GPUs" for f, g in inference.floor_gpus().items()))
+                notes.append("inference warm floor added, hour by hour, to the demand the plan commits against: " + ", ".join(
+                    f"{f} {g:g} GPUs every hour (committable), up to {float(max(inference.floor_gpus_by_hour()[f])):g}"
+                    for f, g in inference.floor_gpus().items()))
     with _step(t, "optimize", "step 3/6: optimising the capacity mix"):
         spot = load_spot(sc, start, hours)
         cap = recommend_capacity(fam_paths, sc, history=hist.family_history(), spot=spot, mapper=mapper,
