@@ -550,22 +550,30 @@ class _Replay:
     def _finish_in_flight(self) -> None:
         """Continuous batching: end-to-end latency of the sequences running at the horizon.
 
-        They finish as the batch drains with no more joins (as a static batch admitted before the horizon
-        finishes after it); busy time and decoded tokens stay counted up to the horizon only.
+        They finish as the batch drains with no more joins, and their replica's ``busy_s`` and the decoded
+        tokens count that drain, as a static batch admitted before the horizon finishes and counts after it (the
+        hourly table clips busy time at the horizon).
         """
         arr, e2e, decode = self.arr_l, self.e2e_l, self.decode
-        for done, prog, t, per_seq, resume, *_ in self.cstate.values():
+        for rid, (done, prog, t, per_seq, resume, *_) in self.cstate.items():
             if not done:
                 continue
+            rec = self.rep[rid]
             if per_seq > 0:       # decoding since t
-                prog = min(prog + per_seq * (self.horizon - t), done[0][0])
+                step = min(per_seq * (self.horizon - t), done[0][0] - prog)
+                rec["busy_s"] += self.horizon - t
+                self.decoded += step * len(done)
+                prog += step
                 t = self.horizon
-            else:                 # prefilling until resume
+            else:                 # prefilling until resume (its busy time is counted)
                 t = resume
             while done:
                 b = len(done)
                 f, i = heapq.heappop(done)
-                t += (f - prog) * b / decode[b - 1]
+                dt = (f - prog) * b / decode[b - 1]
+                t += dt
+                rec["busy_s"] += dt
+                self.decoded += (f - prog) * b
                 prog = f
                 e2e[i] = t - arr[i]
 
