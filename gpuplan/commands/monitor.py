@@ -24,8 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "monitor", help="FinOps monitor of a bill: chargeback, anomalies, budget variance and breach, tags",
         description="Read a FOCUS 1.0-1.2 or CUR 2.0 export and write: team bills under stated chargeback rules "
-                    "reconciled to the invoice; spend and GPU-hour anomalies per team, family and project scored "
-                    "against a forecast's 99 % interval without look-ahead, with size and likely driver; with a "
+                    "reconciled to the invoice; spend and GPU-hour anomalies per team, family and project (spikes "
+                    "and level shifts beyond thresholds refitted daily on the history before, set from a budget of "
+                    "1 false alarm per week; no look-ahead), with size and likely driver; with a "
                     "budget, the variance waterfall and the probability of breaching each monthly budget; and "
                     "tagging hygiene. Output: monitor.html, tables/*.csv, summary.json, anomalies.jsonl (for an "
                     "alerting hook; nothing is sent over the network).",

@@ -1,23 +1,37 @@
-"""Spend and GPU-hour anomalies: hours outside the forecast's 99 % interval given what was known.
+"""Spend and GPU-hour anomalies: spikes and level shifts beyond what the history before each day explains.
 
-The forecaster is cheap and robust, refitted once per day on the history before that day only (no
-look-ahead): each hour's forecast is the hour before (a random walk in ``log(y + c)``), and the 99 %
-interval is the 0.5 % and 99.5 % empirical quantiles of the one-hour changes in the last
-``lookback_days`` days. ``c`` (a level below which relative changes are not meaningful) is
-``offset_share`` x the median of that history. The first ``warmup_days`` days (default 14) are not scored:
-with one week of history a 99 % quantile of hourly changes rests on one or two values and is too narrow (on
-the Helios bill, 9 of the 11 false alarms of a 7-day warm-up fell in the second week).
+Each series is scored hour by hour with thresholds refitted once per day on the ``lookback_days`` days before
+that day only (no look-ahead; the first ``warmup_days`` days are not scored). Two tests on the hourly changes
+``d_t = y_t - y_(t-1)`` (in the metric's unit):
 
-A flagged hour is *material* when its distance beyond the interval bound is at least ``min_share`` of the
-series' median hourly level and at least ``bill_share`` of the whole bill's median hourly total (spend or
-GPU-hours; both medians over the same history the day's fit uses; fixed amounts with ``min_usd`` /
-``min_gpu_hours``), so a 2 USD wobble of a tiny team is not paged. Material flagged hours of a series less
-than ``merge_hours`` apart form one anomaly (a spike's rise and fall are one event).
+- **spike** (a rise and a fall back, or a drop and a recovery, ``L`` hours apart): at hour ``t`` the statistic
+  of a duration bucket ``[a, b]`` (default 1-2, 3-6 and 7-24 hours) is ``max_(a <= L <= b) min(d_(t-L), -d_t)``
+  for a rise and the mirror image for a drop: the height that both the step in and the step out reach. The
+  alert is raised at the fall, ``t``, for the hours ``t - L .. t - 1``.
+- **level shift**: ``|d_t|``. A shift is one alert at the change; the next hours are compared with the new
+  level (the statistics use changes only), so a team's real jump that stays is not re-alerted every day.
 
-Its **size** is the sum over its hours (first to last flagged) of the change from the *reference hour*, the
-hour before the anomaly, which is also the forecast of its first hour: in the metric's unit, and in USD
-(``size_usd``, the spend change over the same hours, for both metrics). Its **likely driver** is the
-largest of four parts of that spend change, which add up to ``size_usd`` exactly:
+**Thresholds from an alarm budget, not a fixed 99 %.** With ``N`` series scored (series x metrics),
+``alarms_per_week`` (default 1) is spread evenly: each test of each series gets a per-hour false-alarm
+probability ``alpha = alarms_per_week / (168 x N x 2)``, and a spike test's ``alpha`` is divided over its
+duration buckets (Bonferroni, so the nominal rate is an upper bound when series alarm together). Each
+threshold is the ``1 - alpha`` quantile of the statistic's null distribution, estimated from the same
+statistic over the history (the series' own natural spikes and jumps are the null): the empirical
+distribution up to its ``1 - tail_share`` quantile ``u``, and above ``u`` an exponential tail (peaks over
+threshold) with the mean excess ``beta`` of the history's values above ``u``: threshold
+``u + beta ln(tail_share / alpha)``. Alerted hours stay in later fits: leaving them out removes exactly the
+null's largest values, biases the tail down and feeds back (on a random walk with Laplace steps, where the
+exponential tail is exact, masking raised the alert rate 15-fold; kept, the rate is within 15 % of nominal).
+
+An alert must also be *material*: its height (or change) at least ``min_share`` of the series' median hourly
+level and at least ``bill_share`` of the whole bill's median hourly total (spend or GPU-hours; both over the
+fitted history; fixed amounts with ``min_usd`` / ``min_gpu_hours``), so a 2 USD wobble of a tiny team is not
+paged. Alerted hours of a series less than ``merge_hours`` apart form one anomaly.
+
+Its **size** is the sum over its hours of the change from the *reference hour*, the hour before the anomaly
+(a spike's hours are those between the step in and the step out; a level shift's is its first hour): in the
+metric's unit, and in USD (``size_usd``, the spend change over the same hours, for both metrics). Its
+**likely driver** is the largest of four parts of that spend change, which add up to ``size_usd`` exactly:
 
 - *volume*: ``(Q - Q_ref) x P_ref`` (more or fewer GPU-hours at the reference mean rate);
 - *price*: ``sum_c Q_c (P_c - P_ref,c)`` (rates changed within a pricing category);
@@ -50,23 +64,26 @@ class DetectorSettings:
 
     Attributes
     ----------
-    level
-        Central coverage of the interval [%].
+    alarms_per_week
+        Budget of false alarms per week over all series scored, which sets every threshold [1/week].
+    spike_buckets
+        Duration buckets of the spike test, ``(shortest, longest)`` hours between step in and step out [h].
+    tail_share
+        Share of the history's largest values fitted by the exponential tail [fraction].
     lookback_days, warmup_days
         History used per daily fit, and days before scoring starts [days].
-    offset_share
-        ``c`` as a share of the history's median level [fraction].
     min_share, bill_share, min_usd, min_gpu_hours
-        Materiality: distance beyond the bound as a share of the series' median level [fraction], as a share
-        of the bill's median hourly total [fraction], or fixed in USD / GPU-hours (None: use ``bill_share``).
+        Materiality: height of the spike or shift as a share of the series' median level [fraction], as a
+        share of the bill's median hourly total [fraction], or fixed in USD / GPU-hours (None: ``bill_share``).
     merge_hours
-        Flagged hours closer than this are one anomaly [hours].
+        Alerted hours closer than this are one anomaly [hours].
     """
 
-    level: float = 99.0
+    alarms_per_week: float = 1.0
+    spike_buckets: tuple[tuple[int, int], ...] = ((1, 2), (3, 6), (7, 24))
+    tail_share: float = 0.05
     lookback_days: int = 28
     warmup_days: int = 14
-    offset_share: float = 0.05
     min_share: float = 0.1
     bill_share: float = 0.05
     min_usd: float | None = None
@@ -74,81 +91,149 @@ class DetectorSettings:
     merge_hours: int = 24
 
 
-def score_series(y: np.ndarray, settings: DetectorSettings, total: np.ndarray | None = None) -> pd.DataFrame:
-    """Hourly one-step forecasts, 99 % bounds and flags of one series, refitted per day without look-ahead.
+def _prev_max(d: np.ndarray, shortest: int, longest: int) -> np.ndarray:
+    """``m[t] = max(d[t - longest .. t - shortest])`` (-inf where no such hour)."""
+    m = np.full(len(d), -np.inf)
+    for lag in range(shortest, longest + 1):
+        if lag < len(d):
+            m[lag:] = np.maximum(m[lag:], d[:-lag])
+    return m
+
+
+def _spike_stat(d: np.ndarray, shortest: int, longest: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rise-and-fall and drop-and-recovery statistics per hour (module docstring)."""
+    up = np.minimum(_prev_max(d, shortest, longest), -d)
+    down = np.minimum(_prev_max(-d, shortest, longest), d)
+    return up, down
+
+
+def tail_threshold(x: np.ndarray, alpha: float, tail_share: float) -> float:
+    """``1 - alpha`` quantile of the null sample ``x``: empirical, with an exponential tail above ``1 - tail_share``.
+
+    Parameters
+    ----------
+    x
+        Values of the statistic over the history (non-finite values are ignored, negatives count as 0).
+    alpha
+        Exceedance probability wanted [fraction].
+    tail_share
+        Share of the largest values whose mean excess over their lower bound ``u`` is the tail's scale.
+
+    Returns
+    -------
+    float
+        ``u + beta ln(tail_share / alpha)`` when ``alpha < tail_share``, else the empirical quantile.
+    """
+    v = np.maximum(x[np.isfinite(x)], 0.0)
+    if v.size == 0:
+        return 0.0
+    if alpha >= tail_share:
+        return float(np.quantile(v, 1.0 - alpha))
+    u = float(np.quantile(v, 1.0 - tail_share))
+    excess = v[v > u] - u
+    beta = math.fsum(excess.tolist()) / excess.size if excess.size else 0.0
+    return u + beta * math.log(tail_share / alpha)
+
+
+def score_series(y: np.ndarray, settings: DetectorSettings, total: np.ndarray | None = None, *,
+                 n_series: int = 1, floor: float | None = None) -> pd.DataFrame:
+    """Hourly thresholds and alerts of one series, refitted per day without look-ahead (module docstring).
 
     Parameters
     ----------
     y
-        Hourly values (first hour at 00:00 UTC of a day or not: days are counted from the first hour).
+        Hourly values (days are counted from the first hour).
     settings
         Detector settings.
     total
         The whole bill's hourly total of the same metric (default ``y``), for the materiality floor.
+    n_series
+        Number of series the alarm budget is spread over.
+    floor
+        Fixed smallest material height [the metric's unit]; None: ``bill_share`` x the bill's median.
 
     Returns
     -------
     pandas.DataFrame
-        Per hour: ``actual``, ``expected``, ``lo``, ``hi``, and ``median_level`` and ``bill_median`` (medians
-        of the series and of the bill's total over the history fitted on); unscored hours have NaN.
+        Per hour: ``actual``; ``expected`` (the hour before), ``lo`` and ``hi`` (``expected`` -/+ the level
+        shift threshold); ``spike_threshold`` (of the alert's duration bucket, else the shortest bucket's);
+        ``median_level`` and ``bill_median``; ``alert`` (``spike`` / ``shift`` / empty), ``alert_start``
+        (first hour of the alerted anomaly, -1 when none) and ``direction`` (+1 / -1 / 0). Every value at hour
+        ``t`` depends on ``y`` up to ``t`` only; unscored hours have NaN thresholds.
     """
     y = np.asarray(y, dtype=float)
     n = len(y)
-    exp = np.full(n, np.nan)
-    lo = np.full(n, np.nan)
-    hi = np.full(n, np.nan)
+    tot = y if total is None else np.asarray(total, dtype=float)
+    d = np.zeros(n)
+    d[1:] = np.diff(y)
+    buckets = settings.spike_buckets
+    alpha = settings.alarms_per_week / (168.0 * max(n_series, 1) * 2.0)
+    stats = [_spike_stat(d, a, b) for a, b in buckets]
+    expected = np.full(n, np.nan)
+    expected[1:] = y[:-1]
+    shift_thr = np.full(n, np.nan)
+    spike_thr = np.full(n, np.nan)
     med = np.full(n, np.nan)
     bill_med = np.full(n, np.nan)
-    tot = y if total is None else np.asarray(total, dtype=float)
-    tail = (1.0 - settings.level / 100.0) / 2.0
+    alert = np.full(n, "", dtype=object)
+    start = np.full(n, -1, dtype=int)
+    direction = np.zeros(n, dtype=int)
+    both = [np.maximum(up, down) for up, down in stats]
+    z_thr = np.full((len(buckets), n), np.nan)
+    need = np.full(n, np.nan)
     for t0 in range(settings.warmup_days * 24, n, 24):
-        hist = y[max(0, t0 - settings.lookback_days * 24):t0]
-        m = float(np.median(hist))
-        c = max(settings.offset_share * m, 1e-9) if m > 0 else max(float(hist.mean()), 1e-9)
-        e = np.diff(np.log(hist + c))
-        q_lo, q_hi = np.quantile(e, [tail, 1.0 - tail])
+        h0 = max(1, t0 - settings.lookback_days * 24)
         t1 = min(n, t0 + 24)
-        prev = y[t0 - 1:t1 - 1] + c
-        exp[t0:t1] = y[t0 - 1:t1 - 1]
-        lo[t0:t1] = prev * math.exp(q_lo) - c
-        hi[t0:t1] = prev * math.exp(q_hi) - c
-        med[t0:t1] = m
-        bill_med[t0:t1] = float(np.median(tot[max(0, t0 - settings.lookback_days * 24):t0]))
-    return pd.DataFrame({"actual": y, "expected": exp, "lo": lo, "hi": hi, "median_level": med,
-                         "bill_median": bill_med})
-
-
-def flag(scored: pd.DataFrame, settings: DetectorSettings, *, floor: float | None = None) -> np.ndarray:
-    """+1 / -1 / 0 per hour: above / below the interval by a material amount (module docstring).
-
-    ``floor`` is a fixed smallest material distance beyond the bound [USD or GPU-hours]; None: ``bill_share``
-    x the bill's median over the fitted history.
-    """
-    a = scored["actual"].to_numpy(dtype=float)
-    over = a - scored["hi"].to_numpy(dtype=float)
-    under = scored["lo"].to_numpy(dtype=float) - a
-    least = (settings.bill_share * scored["bill_median"].to_numpy(dtype=float) if floor is None
-             else np.full(len(a), float(floor)))
-    need = np.maximum(settings.min_share * scored["median_level"].to_numpy(dtype=float), least)
+        # The statistics at hours before t0 use changes before t0 only: the null of day t0 is their history.
+        for k, z in enumerate(both):
+            z_thr[k, t0:t1] = tail_threshold(z[h0:t0], alpha / len(buckets), settings.tail_share)
+        shift_thr[t0:t1] = tail_threshold(np.abs(d[h0:t0]), alpha, settings.tail_share)
+        med[t0:t1] = float(np.median(y[h0 - 1:t0]))
+        bill_med[t0:t1] = float(np.median(tot[h0 - 1:t0]))
+        need[t0:t1] = max(settings.min_share * med[t0],
+                          settings.bill_share * bill_med[t0] if floor is None else float(floor))
+    spike_thr[:] = z_thr[0]
     with np.errstate(invalid="ignore"):
-        up = over > need
-        down = under > need
-    return np.where(up, 1, np.where(down, -1, 0))
+        hit = [z > np.maximum(z_thr[k], need) for k, z in enumerate(both)]
+        shift = np.abs(d) > np.maximum(shift_thr, need)
+    done = np.zeros(n, dtype=bool)
+    for (a, b), (up, down), h, k in zip(buckets, stats, hit, range(len(buckets)), strict=True):
+        for t in np.flatnonzero(h & ~done).tolist():
+            sign = 1 if up[t] >= down[t] else -1
+            window = sign * d[t - b:t - a + 1]            # steps in at lags b .. a
+            lag = b - int(np.argmax(window))             # largest step in; ties: longest lag
+            start[t], alert[t], direction[t] = t - lag, "spike", sign
+            spike_thr[t] = z_thr[k, t]
+        done |= h
+    for t in np.flatnonzero(shift & ~done).tolist():
+        start[t], alert[t], direction[t] = t, "shift", 1 if d[t] > 0 else -1
+    return pd.DataFrame({"actual": y, "expected": expected, "lo": expected - shift_thr, "hi": expected + shift_thr,
+                         "spike_threshold": spike_thr, "median_level": med, "bill_median": bill_med,
+                         "alert": alert, "alert_start": start, "direction": direction})
 
 
-def _events(flags: np.ndarray, merge_hours: int) -> list[tuple[int, int]]:
-    """``[(first, last)]`` hour positions of flagged hours grouped when less than ``merge_hours`` apart."""
-    pos = np.flatnonzero(flags != 0)
-    if pos.size == 0:
-        return []
+def alerts(scored: pd.DataFrame) -> list[tuple[int, int, int]]:
+    """``[(first, last, direction)]`` hour positions of each alert of :func:`score_series`.
+
+    A spike alerted at its fall ``t`` spans its hours ``alert_start .. t - 1``; a level shift its own hour.
+    """
     out = []
-    start = prev = int(pos[0])
-    for p in pos[1:].tolist():
-        if p - prev >= merge_hours:
-            out.append((start, prev))
-            start = p
-        prev = p
-    out.append((start, prev))
+    for t in np.flatnonzero(scored["alert"].to_numpy(dtype=object) != "").tolist():
+        first = int(scored["alert_start"].iloc[t])
+        last = t - 1 if scored["alert"].iloc[t] == "spike" else t
+        out.append((first, max(first, last), int(scored["direction"].iloc[t])))
+    return out
+
+
+def _merge(spans: list[tuple[int, int, int]], merge_hours: int) -> list[tuple[int, int, set[int]]]:
+    """Alert spans of one series grouped when less than ``merge_hours`` apart: ``[(first, last, directions)]``."""
+    out: list[tuple[int, int, set[int]]] = []
+    for first, last, sign in sorted(spans):
+        if out and first - out[-1][1] < merge_hours:
+            f, la, dirs = out[-1]
+            out[-1] = (f, max(la, last), dirs | {sign})
+        else:
+            out.append((first, last, {sign}))
     return out
 
 
@@ -236,32 +321,33 @@ def detect_anomalies(frames: Mapping[tuple[str, str], pd.DataFrame],
     s = settings or DetectorSettings()
     fam = [f for (level, _), f in frames.items() if level == "family"]
     fixed = {"spend_usd": s.min_usd, "gpu_hours": s.min_gpu_hours}
+    n_series = 2 * len(frames)
     rows = []
     for (level, key), frame in frames.items():
         idx = pd.DatetimeIndex(frame.index)
         for metric in ("spend_usd", "gpu_hours"):
             total = np.sum([f[metric].to_numpy(dtype=float) for f in fam], axis=0) if fam else None
-            sc = score_series(frame[metric].to_numpy(dtype=float), s, total)
-            fl = flag(sc, s, floor=fixed[metric])
-            for first, last in _events(fl, s.merge_hours):
+            sc = score_series(frame[metric].to_numpy(dtype=float), s, total, n_series=n_series,
+                              floor=fixed[metric])
+            values = sc["actual"].to_numpy()
+            for first, last, dirs in _merge(alerts(sc), s.merge_hours):
                 hours = np.arange(first, last + 1)
                 ref = np.array([first - 1])
-                values = sc["actual"].to_numpy()
                 size = math.fsum(values[hours] - values[first - 1])
                 parts = drivers(frame, hours, ref, np.arange(max(0, first - 168), first))
                 size_usd = math.fsum(parts.values())
-                diff = values[hours] - sc["expected"].to_numpy()[hours]
+                diff = values[hours] - values[first - 1]
                 label, detail = _driver_label(parts, frame, hours, np.arange(max(0, first - 24), first))
-                dirs = set(fl[hours][fl[hours] != 0].tolist())
                 peak = int(hours[np.argmax(np.abs(diff))])
+                base = float(values[first - 1])
                 rows.append({
                     "level": level, "series": key, "metric": metric, "start": idx[first],
                     "end": idx[last] + pd.Timedelta(hours=1), "hours": len(hours),
                     "direction": "both" if len(dirs) > 1 else ("up" if 1 in dirs else "down"),
-                    "peak_hour": idx[peak], "peak_actual": float(sc["actual"].iloc[peak]),
-                    "peak_expected": float(sc["expected"].iloc[peak]), "peak_lo_99": float(sc["lo"].iloc[peak]),
-                    "peak_hi_99": float(sc["hi"].iloc[peak]), "size": size, "size_usd": size_usd,
-                    "driver": label, **parts, "detail": detail,
+                    "peak_hour": idx[peak], "peak_actual": float(values[peak]), "peak_expected": base,
+                    "peak_lo_99": base - float(sc["spike_threshold"].iloc[peak]),
+                    "peak_hi_99": base + float(sc["spike_threshold"].iloc[peak]), "size": size,
+                    "size_usd": size_usd, "driver": label, **parts, "detail": detail,
                 })
     out = pd.DataFrame(rows, columns=ANOMALY_COLUMNS)
     if not out.empty:

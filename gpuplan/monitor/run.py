@@ -258,12 +258,14 @@ def monitor_section(r: MonitorResult, report: Report) -> None:
     a.kpis([("anomalies", str(h["anomalies"])), ("incidents (overlapping anomalies)", str(h["incidents"])),
             ("spend anomalies, net size [USD]", f"{h['anomaly_usd']:,.0f}")])
     cols = ["level", "series", "metric", "start", "hours", "direction", "size_usd", "driver", "detail"]
-    a.table(r.anomalies[cols] if len(r.anomalies) else r.anomalies, "Anomalies (outside the 99 % interval given "
-            "what was known, and material)")
+    a.table(r.anomalies[cols] if len(r.anomalies) else r.anomalies, "Anomalies (spikes and level shifts beyond what "
+            "the history before each day explains, and material)")
     d = r.rules["detector"]
-    a.assume(f"one-step forecast refitted daily on the {d['lookback_days']} days before (no look-ahead); 99 % "
-             f"interval from empirical quantiles of hourly changes; first {d['warmup_days']} days not scored",
-             f"material: beyond the bound by >= {d['min_share']:.0%} of the series' median and >= "
+    a.assume(f"thresholds refitted daily on the {d['lookback_days']} days before (no look-ahead) from a budget of "
+             f"{d['alarms_per_week']:g} false alarm(s) per week over all series; spikes (a step in and a step out "
+             f"1 to 24 h apart) and level shifts (one alert, then re-based); first {d['warmup_days']} days not "
+             "scored",
+             f"material: height >= {d['min_share']:.0%} of the series' median and >= "
              f"{d['bill_share']:.0%} of the bill's median hourly total")
     if r.waterfalls or len(r.breach):
         w = report.section("FinOps monitor: budget")
