@@ -40,7 +40,8 @@ Replica lifecycle (spot and a floor that varies by hour):
 
 - ``spot="burst"`` runs the autoscaled replicas on spot, ``spot="all"`` the floor too.  A spot replica is
   revoked at a constant hazard ``spot_hazard_per_hour`` from the moment it is asked for (cold start included):
-  its lifetime is exponential, drawn from ``seed``.  The requests of the batch it is serving are re-queued
+  its lifetime is exponential, drawn from ``seed``.  The requests it is serving (its static batch, or every
+  running sequence with continuous batching, which restart from their prefill) are re-queued
   (ahead of later arrivals, keeping their arrival time, so their wait includes the lost work; counted in
   ``requeued``), and a replacement is asked at once and serves after ``cold_start_s`` (the instance group
   replaces it, no ``scale_up_lag_s``).  The replacement runs on spot again (``spot_replacement="spot"``) or on
