@@ -446,15 +446,18 @@ class AutoModel(ForecastModel):
         return {k: float(W[j].mean()) for j, k in enumerate(members)}
 
     # -- forecasting -------------------------------------------------------------------------------
-    def _combine(self, means: Sequence[np.ndarray], W: np.ndarray) -> np.ndarray:
+    def _combine(self, means: Sequence[np.ndarray], W: np.ndarray | None) -> np.ndarray:
         """Per-step combination of member means (clipped at 0) with weights ``W`` (members x steps).
 
-        ``combine="median"`` takes the plain median; otherwise the weighted sum is added member by member
-        in a fixed order (no BLAS: the same bits whatever the CPU kernel).
+        ``W=None`` (no cross-validation) or ``combine="median"`` takes the plain median (``"mean"``: the plain
+        mean); otherwise the weighted sum is added member by member in a fixed order (no BLAS: the same bits
+        whatever the CPU kernel).
         """
         arr = np.maximum(np.vstack(means), 0.0)
-        if self.combine == "median" or (not self.block_weights_ and self.combine != "mean"):
+        if self.combine == "median" or (W is None and self.combine != "mean"):
             return np.asarray(np.median(arr, axis=0))
+        if W is None:
+            return np.asarray(arr.mean(axis=0))
         out = np.zeros(arr.shape[1])
         for j in range(arr.shape[0]):
             out = out + W[j, :arr.shape[1]] * arr[j]
@@ -470,7 +473,8 @@ class AutoModel(ForecastModel):
 
     def _mean(self, h: int) -> np.ndarray:
         names = list(self.members_)
-        return self._combine([self.members_[k]._mean(h) for k in names], self._weight_matrix(names, h))
+        W = self._weight_matrix(names, h) if self.block_weights_ else None
+        return self._combine([self.members_[k]._mean(h) for k in names], W)
 
     def _sd(self, h: int) -> np.ndarray:
         names = list(self.members_)
