@@ -26,7 +26,7 @@ def summary_table(res: BacktestResult) -> pd.DataFrame:
     """The policy table printed by the CLI: regret and savings rate over the origins, and gpuplan's record.
 
     Columns: ``policy``, ``mean regret %``, ``worst regret %``, ``mean savings rate %`` (vs buying nothing),
-    ``gpuplan beats (share of origins)``, ``gpuplan - policy (mean USD)``.
+    ``origins where gpuplan is cheaper (share)``, ``mean difference, gpuplan minus policy (USD)``.
     """
     s = res.summary()
     return pd.DataFrame({
@@ -34,8 +34,8 @@ def summary_table(res: BacktestResult) -> pd.DataFrame:
         "mean regret %": s["mean_regret_pct"].round(2),
         "worst regret %": s["worst_regret_pct"].round(2),
         "mean savings rate %": s["mean_savings_rate_pct"].round(2),
-        "gpuplan beats (share of origins)": s["gpuplan_beats_share"].round(2),
-        "gpuplan - policy (mean USD)": s["gpuplan_minus_policy_usd"].round(0),
+        "origins where gpuplan is cheaper (share)": s["gpuplan_beats_share"].round(2),
+        "mean difference, gpuplan minus policy (USD)": s["gpuplan_minus_policy_usd"].round(0),
     })
 
 

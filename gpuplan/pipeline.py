@@ -132,6 +132,12 @@ class PlanRun:
         doc["three_year_vs_renewed_one_year"] = _records(self.extras.get("renewal", pd.DataFrame()))
         doc["calendar"] = _records(self.calendar)
         doc["holdings"] = _records(self.holdings)
+        if self.extras.get("backtest") is not None:
+            bt = self.extras["backtest"]
+            doc["backtest"] = {"origins": [f"{o:%Y-%m-%dT%H:%M}Z" for o in bt.origins],
+                               "summary": _records(bt.summary()), "decomposition": _records(bt.decomposition())}
+        elif self.extras.get("backtest_skipped"):
+            doc["backtest"] = {"skipped": self.extras["backtest_skipped"]}
         return _clean(doc)
 
     @property
@@ -422,8 +428,9 @@ def run_plan(sc: Scenario, *, mapper: Mapper | None = None, progress: bool = Tru
             notes += inference.notes
             if sc.inference.commit_warm_floor:
                 fam_paths = add_steady_demand(fam_paths, inference.floor_demand(start, hours))
-                notes.append("inference warm floor added to the demand the plan commits against: " + ", ".join(
-                    f"{f} {g:g} GPUs" for f, g in inference.floor_gpus().items()))
+                notes.append("inference warm floor added, hour by hour, to the demand the plan commits against: " + ", ".join(
+                    f"{f} {g:g} GPUs every hour (committable), up to {float(max(inference.floor_gpus_by_hour()[f])):g}"
+                    for f, g in inference.floor_gpus().items()))
     with _step(t, "optimize", "step 3/6: optimising the capacity mix"):
         spot = load_spot(sc, start, hours)
         cap = recommend_capacity(fam_paths, sc, history=hist.family_history(), spot=spot, mapper=mapper,
@@ -480,6 +487,15 @@ def run_plan(sc: Scenario, *, mapper: Mapper | None = None, progress: bool = Tru
             extras["schedule_replay"] = schedule_replay(sims["recommended"], replayed)
     with _step(t, "levers", "step 6/6: savings levers"):
         levers = lever_table(sims, no_spot, sched, extras.get("schedule_replay"))
+    if analyses and sc.backtest.origins > 0:
+        with _step(t, "backtest", "backtest: would these rules have paid off on the history?"):
+            extras.update(plan_backtest(sc, hist, mapper, notes))
+    if analyses and sc.demand.format in ("focus", "cur"):
+        with _step(t, "monitor", "monitor: chargeback, anomalies, budget and tags of the bill"):
+            from gpuplan.monitor.run import run_monitor
+
+            extras["monitor"] = run_monitor(hist.source, fmt=sc.demand.format, tz=sc.demand.tz,
+                                            budget_usd_per_year=sc.policies.budget_usd_per_year)
     return PlanRun(scenario=sc, history=hist, start=start, hours=hours, forecast=fc, family_paths=fam_paths,
                    capacity=cap, plans=plans, simulations=sims, schedule=sched, pareto=pareto, levers=levers,
                    timings=t, notes=notes, extras={**extras, "replications": replications})
@@ -526,6 +542,30 @@ def full_term(sc: Scenario, hist: HistoryData, cap: CapacityResult, cur: Capacit
             notes.append(f"holding {what} expired before the plan start and is not counted")
     return {"term": term, "renewal": renewal_comparison(cap.plan, cap.inputs),
             "calendar": purchase_calendar(cap.plan, cap.inputs, held), "holdings": holdings}
+
+
+def plan_backtest(sc: Scenario, hist: HistoryData, mapper: Mapper, notes: list[str]) -> dict[str, Any]:
+    """The rolling-origin backtest of ``sc.backtest`` on the plan's history, for the report.
+
+    A history too short for one origin is not an error of the plan: the backtest is left out and a note says
+    why (``gpuplan backtest`` on its own reports the same as an error).
+
+    Returns
+    -------
+    dict
+        ``{"backtest": BacktestResult}``, or ``{"backtest_skipped": reason}``.
+    """
+    from gpuplan.backtest import run_backtest  # it imports this module's forecast steps
+
+    b = sc.backtest
+    try:
+        res = run_backtest(sc, n_origins=b.origins, min_train_days=b.min_train_days,
+                           min_eval_days=b.min_eval_days, history=hist, mapper=mapper)
+    except InputError as e:
+        reason = f"backtest left out: {e.message}"
+        notes.append(reason)
+        return {"backtest_skipped": reason}
+    return {"backtest": res}
 
 
 def spare_reserved_gpus(sim: SimulationResult, families: list[str]) -> dict[str, float]:

@@ -16,7 +16,9 @@ import numpy as np
 import pandas as pd
 
 from gpuplan import charts
+from gpuplan.backtest_report import backtest_section, backtest_tables
 from gpuplan.inference import add_inference_section, inference_tables
+from gpuplan.monitor.run import monitor_section, monitor_tables
 from gpuplan.pipeline import LEVER_RANGES, PlanRun
 from gpuplan.report import Report, money
 from optimizer.analytics import curve_break_even
@@ -115,6 +117,10 @@ def plan_tables(run: PlanRun) -> dict[str, pd.DataFrame]:
         tables["schedule_jobs"] = run.schedule.jobs
     if run.extras.get("inference") is not None:
         tables.update(inference_tables(run.extras["inference"]))
+    if run.extras.get("backtest") is not None:
+        tables.update(backtest_tables(run.extras["backtest"]))
+    if run.extras.get("monitor") is not None:
+        tables.update({f"monitor_{k}": v for k, v in monitor_tables(run.extras["monitor"]).items()})
     return {k: v for k, v in tables.items() if v is not None and len(v.columns)}
 
 
@@ -274,6 +280,26 @@ def _trailing_sentence(vs: tuple[float, float, float, int] | None) -> str:
             f"({ci}, difference recommended minus rule).")
 
 
+def backtest_sentence(run: PlanRun) -> str | None:
+    """What the backtest on the scenario's own history says of gpuplan's rule against the trailing-30-day rule.
+
+    None when the plan ran no backtest.
+    """
+    bt = run.extras.get("backtest")
+    if bt is None:
+        return run.extras.get("backtest_skipped")
+    s = bt.summary().set_index("policy")
+    g, n = s.loc["gpuplan"], len(bt.origins)
+    text = (f"On this scenario's own history ({n} backtest origin{'s' if n != 1 else ''}), gpuplan's rule cost "
+            f"{g['mean_regret_pct']:.1f} % more than perfect hindsight on average (worst {g['worst_regret_pct']:.1f} %)")
+    if "trailing-30d" in s.index:
+        r = s.loc["trailing-30d"]
+        wins = round(float(r["gpuplan_beats_share"]) * n)
+        text += (f", against {r['mean_regret_pct']:.1f} % for the trailing-30-day rule; it was cheaper at {wins} of "
+                 f"{n} origins")
+    return text + "."
+
+
 def decision_lines(run: PlanRun) -> list[str]:
     """The opening summary as plain text lines, for the terminal (the report's Decision section)."""
     d = decision_summary(run)
@@ -300,6 +326,9 @@ def decision_lines(run: PlanRun) -> list[str]:
                + ("" if not np.isfinite(d["saving_vs_current_usd"]) else
                   f", {money(d['saving_vs_current_usd'])} vs the commitments held today"))
     out.append(_trailing_sentence(d["vs_trailing"]))
+    bt = backtest_sentence(run)
+    if bt:
+        out.append(bt)
     return out
 
 
@@ -353,7 +382,10 @@ def _decision(rep: Report, run: PlanRun) -> None:
         f"<b>{money(d['p95_cost_usd'])}</b> (one outcome in twenty costs more).</li>"
         f"{cur}<li>Expected saving against buying everything on demand: "
         f"<b>{money(d['saving_vs_all_on_demand_usd'])}</b> ({d['saving_vs_all_on_demand_pct']:.1f} %).</li>"
-        f"<li>{html.escape(_trailing_sentence(d['vs_trailing']))}</li></ul>")
+        f"<li>{html.escape(_trailing_sentence(d['vs_trailing']))}</li>"
+        + (f"<li>{html.escape(bt)} See 'Would these rules have paid off on this history?'.</li>"
+           if (bt := backtest_sentence(run)) and run.extras.get("backtest") is not None else
+           (f"<li>{html.escape(bt)}</li>" if bt else "")) + "</ul>")
     if d["calendar"] is not None:
         sec.table(d["calendar"], "Purchase calendar")
     if len(lines):
@@ -434,7 +466,7 @@ def build_report(run: PlanRun) -> Report:
         if len(run.extras.get("renewal", [])):
             sec.table(run.extras["renewal"], "A 3-year term against three renewed 1-year terms, same quantity")
         if len(run.calendar):
-            sec.table(run.calendar, "Purchase calendar: buys and expiries per quarter")
+            sec.text("The purchase calendar (buys and expiries per quarter) is in the Decision section above.")
         if len(run.holdings):
             sec.table(run.holdings, "What is held today, with dates")
         sec.assume(
@@ -474,6 +506,10 @@ def build_report(run: PlanRun) -> Report:
                       "(it buys quarter by quarter, see the purchase calendar), so it can sit below the frontier."
                       if cap.laddered else ""))
     sec.assume(f"CVaR at alpha = {cap.alpha:.2f}: the mean cost of the worst {100 * (1 - cap.alpha):.0f} % of paths.")
+
+    # 3b. Backtest on the scenario's own history ----------------------------------------------------------
+    if run.extras.get("backtest") is not None:
+        backtest_section(run.extras["backtest"], rep.section("Would these rules have paid off on this history?"))
 
     # 4. Cost vs commitment ---------------------------------------------------------------------------
     sec = rep.section("Cost against commitment")
@@ -558,10 +594,14 @@ def build_report(run: PlanRun) -> Report:
     if run.extras.get("inference") is not None:
         add_inference_section(rep, run.extras["inference"])
 
+    if run.extras.get("monitor") is not None:   # the history is a bill: the weekly FinOps review of it
+        monitor_section(run.extras["monitor"], rep)
+
     sec = rep.section("Inputs, assumptions and provenance")
     cat = pd.DataFrame([
         {"family": k, "instance_type": v.instance_type, "on_demand_usd_per_gpu_hour": v.on_demand_usd_per_gpu_hour,
-         "reserved_offers": "; ".join(f"{o.term_years}y {o.payment} {o.usd_per_gpu_hour}" for o in v.reserved),
+         "reserved_offers": "; ".join(f"{o.term_years}y {o.payment.replace('_', ' ')} {o.usd_per_gpu_hour}"
+                                    for o in v.reserved),
          "committed_discount": ", ".join(f"{t} {d:.0%}" for t, d in v.committed_discount.items()),
          "gpu_power_kw": v.gpu_power_kw, "pue": v.pue, "region": v.region}
         for k, v in sc.catalog.items()

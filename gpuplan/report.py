@@ -108,7 +108,7 @@ LABELS: dict[str, str] = {
 #: Columns holding a fraction in [0, 1]: shown as percentages.
 FRACTIONS = frozenset({
     "coverage", "coverage_share", "commitment_utilization", "break_even_utilization", "expected_utilization",
-    "utilization_p05", "discount", "committed_utilization", "break_even_vs_spot",
+    "utilization_p05", "discount", "committed_utilization", "break_even_vs_spot", "regret", "effective_savings_rate",
 })
 
 _UNITS = (  # (suffix, unit) - the first that matches is used
@@ -195,6 +195,8 @@ def _fmt(v: Any, column: str = "") -> str:
         return v.strftime("%Y-%m-%d %H:%M")
     if v is None or v is pd.NA or (isinstance(v, float) and pd.isna(v)):
         return ""
+    if column == "payment":             # the catalog's no_upfront / partial_upfront / all_upfront, in words
+        return html.escape(str(v).replace("_", " "))
     return html.escape(str(v))
 
 

@@ -150,6 +150,13 @@ class ScalingPolicy(_Model):
     api_overflow_wait_s: Pos | None = Field(
         None, description="Requests queued longer than this go to the API [s]; none means they wait."
     )
+    allow_spot: bool = Field(
+        False, description="The planner may run replicas on the family's spot offer (autoscaled ones, or all), "
+                           "revoked at the offer's hazard."
+    )
+    spot_replacement: Literal["spot", "on-demand"] = Field(
+        "spot", description="What replaces a revoked spot replica (after the cold start): spot again or on demand."
+    )
 
     @model_validator(mode="after")
     def _bounds(self) -> ScalingPolicy:
@@ -192,6 +199,10 @@ class Inference(_Model):
     sweep_target_utilization: list[Annotated[float, Field(gt=0.0, le=1.0)]] = Field(
         default_factory=lambda: [0.1, 0.2, 0.4],
         description="Target utilisations (share of batch slots in use) the planner tries [fraction].",
+    )
+    hourly_floor_blocks: Literal[0, 1, 2, 3, 4, 6, 8, 12, 24] = Field(
+        24, description="Blocks of the day over which the planner may vary the warm floor (24: one floor per hour "
+                        "of day; 0: no varying floor) [blocks]."
     )
     commit_warm_floor: bool = Field(
         True, description="gpuplan plan adds the recommended warm floor's GPUs to every hour of the training "

@@ -324,6 +324,15 @@ class Simulation(_Model):
     )
 
 
+class PlanBacktest(_Model):
+    """The rolling-origin backtest the plan report includes (``gpuplan backtest`` runs it on its own)."""
+
+    origins: Annotated[int, Field(ge=0)] = Field(
+        4, description="Forecast origins, evenly spaced over the history; 0: the plan report has no backtest.")
+    min_train_days: Annotated[float, Field(gt=0)] = Field(14.0, description="History before the first origin [days].")
+    min_eval_days: Annotated[float, Field(gt=0)] = Field(7.0, description="Realized demand after the last origin [days].")
+
+
 class ReservedHolding(_Model):
     """A reservation the organisation already holds."""
 
@@ -391,6 +400,7 @@ class Scenario(_Model):
     simulation: Simulation = Field(default_factory=Simulation)  # type: ignore[arg-type]
     current: CurrentCommitments = Field(default_factory=CurrentCommitments)  # type: ignore[arg-type]
     inference: Inference | None = Field(None, description="Inference serving; absent means training only.")
+    backtest: PlanBacktest = Field(default_factory=PlanBacktest)  # type: ignore[arg-type]
 
     _source_dir: str | None = PrivateAttr(default=None)
     _source_file: str | None = PrivateAttr(default=None)

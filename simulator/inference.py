@@ -18,6 +18,20 @@ A scale-up is asked at once and serves after ``scale_up_lag_s + cold_start_s``; 
 most replicas any look of the last ``scale_down_delay_s`` wanted (Kubernetes HPA's stabilisation window),
 releasing replicas still starting first, then idle ones, then busy ones after their batch.
 The first ``min_warm_replicas`` replicas are the warm floor and never released.
+
+Replica lifecycle (spot and a floor that varies by hour):
+
+- ``spot="burst"`` runs the autoscaled replicas on spot, ``spot="all"`` the floor too.  A spot replica is
+  revoked at a constant hazard ``spot_hazard_per_hour`` from the moment it is asked for (cold start included):
+  its lifetime is exponential, drawn from ``seed``.  The requests of the batch it is serving are re-queued
+  (ahead of later arrivals, keeping their arrival time, so their wait includes the lost work; counted in
+  ``requeued``), and a replacement is asked at once and serves after ``cold_start_s`` (the instance group
+  replaces it, no ``scale_up_lag_s``).  The replacement runs on spot again (``spot_replacement="spot"``) or on
+  demand (``"on-demand"``).  A revoked autoscaled replica whose retirement was pending is not replaced.
+- ``floor_by_hour`` gives the warm floor of each hour of the replay.  A rise is asked
+  ``scale_up_lag_s + cold_start_s`` before its hour starts (scheduled scaling, so the floor is warm at the hour),
+  promoting running autoscaled replicas first; a fall at the hour demotes floor replicas to autoscaled ones,
+  which the autoscaler releases like any other.
 """
 
 from __future__ import annotations
@@ -25,7 +39,7 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,10 +59,12 @@ class InferenceReplay:
     ----------
     requests
         Per request: ``arrival_s``, ``wait_s``, ``ttft_s``, ``e2e_s`` [s], ``input_tokens``,
-        ``output_tokens``, ``status`` (``served``, ``api_overflow``, ``unserved``).
+        ``output_tokens``, ``status`` (``served``, ``api_overflow``, ``unserved``), ``requeued`` (times the
+        request was re-queued by a revocation).
     replicas
-        Per replica: ``replica``, ``floor`` (warm floor or autoscaled), ``asked_s``, ``ready_s``, ``stop_s``,
-        ``busy_s`` [s].  A replica is paid from ``asked_s`` (cold start included) to ``stop_s``.
+        Per replica: ``replica``, ``floor`` (warm floor or autoscaled when asked), ``asked_s``, ``ready_s``,
+        ``stop_s``, ``busy_s`` [s], ``spot``, ``revoked``.  A replica is paid from ``asked_s`` (cold start
+        included) to ``stop_s``.
     hourly
         Per hour: see :func:`hourly_table`.
     events
@@ -108,7 +124,8 @@ class _Replay:
 
     def __init__(self, arrival_s: np.ndarray, input_tokens: np.ndarray, output_tokens: np.ndarray,
                  profile: ServingProfile, policy: ScalingPolicy, horizon_s: float, initial: int,
-                 autoscale: bool) -> None:
+                 autoscale: bool, spot: str = "none", spot_hazard_per_hour: float = 0.0,
+                 spot_replacement: str = "spot", seed: int = 0, floor_by_hour: list[int] | None = None) -> None:
         self.env = simpy.Environment()
         self.arr = arrival_s
         self.inp = input_tokens
@@ -142,25 +159,145 @@ class _Replay:
         self.rep: list[dict[str, Any]] = []
         self.batches_s: list[float] = []
         self.batches_e: list[float] = []
-        for _ in range(initial):
-            self._add(cold=False)
+        # replica lifecycle: spot revocations, re-queued requests, a floor per hour
+        self.spot = spot
+        self.hazard_s = spot_hazard_per_hour / 3600.0
+        self.spot_replacement = spot_replacement
+        self.rng = np.random.default_rng(seed)
+        self.retry: list[int] = []                 # re-queued request indices, in arrival order
+        self.requeued: list[int] = [0] * self.n
+        self.cur: dict[int, tuple[Any, int]] = {}  # replica -> (requests in its batch, batch index)
+        self.proc: dict[int, simpy.Process] = {}
+        self.floor_iv: list[list[float]] = []      # [start, end] of each spell of a replica in the floor
+        self.floor_by_hour = floor_by_hour
+        self.floor_target = policy.min_warm_replicas if floor_by_hour is None else int(floor_by_hour[0])
+        for i in range(initial):
+            self._add(cold=False, floor=i < self.floor_target)
         self.env.process(self._arrivals())
+        if floor_by_hour is not None:
+            self.env.process(self._floor_schedule())
         if autoscale:
             self.env.process(self._autoscaler())
 
     # -- replicas ---------------------------------------------------------------------------------
-    def _add(self, cold: bool) -> None:
+    def _add(self, cold: bool, floor: bool = False, spot: bool | None = None, lag: bool = True) -> None:
         rid = len(self.rep)
-        floor = rid < self.policy.min_warm_replicas
         now = self.env.now
-        delay = (self.policy.scale_up_lag_s + self.profile.cold_start_s) if cold else 0.0
+        delay = ((self.policy.scale_up_lag_s if lag else 0.0) + self.profile.cold_start_s) if cold else 0.0
+        if spot is None:
+            spot = self.spot == "all" or (self.spot == "burst" and not floor)
         self.rep.append({"replica": rid, "floor": floor, "asked_s": now, "ready_s": now + delay,
-                         "stop_s": np.nan, "busy_s": 0.0})
+                         "stop_s": np.nan, "busy_s": 0.0, "spot": spot, "revoked": False,
+                         "in_floor": False, "floor_iv": None})
+        if floor:
+            self._floor_on(rid)
         if delay > 0:
             self.starting += 1
         else:
             self.ready += 1
-        self.env.process(self._replica(rid, delay))
+        self.proc[rid] = self.env.process(self._replica(rid, delay))
+        if spot and self.hazard_s > 0:
+            life = float(self.rng.exponential(1.0 / self.hazard_s))
+            if now + life < self.horizon:
+                self.env.process(self._revoke_at(rid, life))
+
+    def _floor_on(self, rid: int) -> None:
+        rec = self.rep[rid]
+        rec["in_floor"] = True
+        rec["floor_iv"] = len(self.floor_iv)
+        self.floor_iv.append([self.env.now, math.inf])
+
+    def _floor_off(self, rid: int) -> None:
+        rec = self.rep[rid]
+        rec["in_floor"] = False
+        if rec["floor_iv"] is not None:
+            self.floor_iv[rec["floor_iv"]][1] = self.env.now
+            rec["floor_iv"] = None
+
+    def _revoke_at(self, rid: int, after: float) -> Generator[simpy.Event, Any, None]:
+        self.events += 1
+        yield self.env.timeout(after)
+        rec = self.rep[rid]
+        if np.isfinite(rec["stop_s"]):
+            return
+        now = self.env.now
+        rec["revoked"] = True
+        floor = bool(rec["in_floor"])
+        cur = self.cur.pop(rid, None)
+        if cur is not None:                  # busy: its batch goes back to the queue
+            ids, bi = cur
+            for i in ids:
+                self.start_l[i] = self.ttft_l[i] = self.e2e_l[i] = math.nan
+                self.status_l[i] = 0
+                self.requeued[i] += 1
+            self.retry = sorted(self.retry + list(ids))
+            rec["busy_s"] -= self.batches_e[bi] - now
+            self.batches_e[bi] = now
+            self.busy -= 1
+            self.inflight -= len(ids)
+            self.proc[rid].interrupt("revoked")
+        else:
+            for pos, (r, ev) in enumerate(self.idle):
+                if r == rid:                 # idle: wake it to stop
+                    del self.idle[pos]
+                    ev.succeed("stop")
+                    break
+        self._stop(rid)
+        if not floor and self.retire_busy > 0:
+            self.retire_busy -= 1            # the autoscaler was releasing a replica anyway
+        else:
+            self._add(cold=True, floor=floor, spot=self.spot_replacement == "spot", lag=False)
+        if self.retry and self.idle:
+            _, ev = self.idle.pop()
+            ev.succeed("work")
+
+    def _take_retry(self, now: float, max_b: int) -> list[int]:
+        """Re-queued requests for the next batch (overflowing long waits to the API like the queue does)."""
+        overflow = self.policy.api_overflow_wait_s
+        take: list[int] = []
+        rest: list[int] = []
+        for i in self.retry:
+            if overflow is not None and now - self.arr_l[i] > overflow:
+                self.status_l[i] = 2
+            elif len(take) < max_b:
+                take.append(i)
+            else:
+                rest.append(i)
+        self.retry = rest
+        return take
+
+    def _floor_schedule(self) -> Generator[simpy.Event, Any, None]:
+        fb = self.floor_by_hour
+        assert fb is not None
+        lead = self.policy.scale_up_lag_s + self.profile.cold_start_s
+        changes = []
+        for h in range(1, len(fb)):
+            if fb[h] > fb[h - 1]:
+                changes.append((max(h * 3600.0 - lead, 0.0), int(fb[h])))
+            elif fb[h] < fb[h - 1]:
+                changes.append((h * 3600.0, int(fb[h])))
+        for t, target in sorted(changes):
+            if t > self.env.now:
+                self.events += 1
+                yield self.env.timeout(t - self.env.now)
+            self._set_floor(target)
+
+    def _set_floor(self, target: int) -> None:
+        live = [r for r in self.rep if not np.isfinite(r["stop_s"])]
+        floor = [r for r in live if r["in_floor"]]
+        self.floor_target = target
+        if target > len(floor):
+            need = target - len(floor)
+            for r in sorted((r for r in live if not r["in_floor"]), key=lambda r: r["ready_s"]):
+                if need == 0:
+                    break
+                self._floor_on(int(r["replica"]))
+                need -= 1
+            for _ in range(need):
+                self._add(cold=True, floor=True)
+        else:
+            for r in reversed(floor[target:]):
+                self._floor_off(int(r["replica"]))
 
     def _replica(self, rid: int, delay: float) -> Generator[simpy.Event, Any, None]:
         env = self.env
@@ -177,11 +314,10 @@ class _Replay:
         prefill, decode = self.prefill, self.decode
         max_b = self.profile.max_batch
         overflow = self.policy.api_overflow_wait_s
-        floor = rec["floor"]
         timeout = env.timeout
         while True:
             now = env.now
-            if self.retire_busy > 0 and not floor:
+            if self.retire_busy > 0 and not rec["in_floor"]:
                 self.retire_busy -= 1
                 self._stop(rid)
                 return
@@ -191,11 +327,12 @@ class _Replay:
                     status[k] = 2
                     k += 1
                 self.head = k
+            r = self._take_retry(now, max_b) if self.retry else []   # re-queued by a revocation: first
             j = k
-            lim = min(k + max_b, n)
+            lim = min(k + max_b - len(r), n)
             while j < lim and arr[j] <= now:
                 j += 1
-            if j == k:
+            if j == k and not r:
                 ev = env.event()
                 self.idle.append((rid, ev))
                 if self.idle_waiter is not None and not self.idle_waiter.triggered:
@@ -207,11 +344,12 @@ class _Replay:
                     return
                 continue
             self.head = j
-            b = j - k
-            pre = now + sum(inp[k:j]) / prefill[b - 1]
+            ids = range(k, j) if not r else [*r, *range(k, j)]
+            b = len(ids)
+            pre = now + (sum(inp[k:j]) + sum(inp[i] for i in r)) / prefill[b - 1]
             per_token = b / decode[b - 1]
             longest = 0.0
-            for i in range(k, j):
+            for i in ids:
                 a = arr[i]
                 o = out[i]
                 start[i] = now
@@ -227,7 +365,12 @@ class _Replay:
             self.busy += 1
             self.inflight += b
             self.events += 1
-            yield timeout(busy)
+            self.cur[rid] = (ids, len(self.batches_s) - 1)
+            try:
+                yield timeout(busy)
+            except simpy.Interrupt:
+                return                          # revoked: _revoke_at re-queued the batch and stopped the replica
+            del self.cur[rid]
             self.busy -= 1
             self.inflight -= b
 
@@ -240,6 +383,8 @@ class _Replay:
         else:
             self.ready -= 1
         rec["stop_s"] = self.env.now
+        if rec["in_floor"]:
+            self._floor_off(rid)
 
     # -- arrivals ---------------------------------------------------------------------------------
     def _arrivals(self) -> Generator[simpy.Event, Any, None]:
@@ -272,9 +417,9 @@ class _Replay:
             yield env.timeout(pol.interval_s)
             now = env.now
             k = self.head
-            queued = int(np.searchsorted(self.arr, now, side="right")) - k
+            queued = int(np.searchsorted(self.arr, now, side="right")) - k + len(self.retry)
             demand = (self.inflight + max(queued, 0)) / self.profile.max_batch
-            want = min(max(math.ceil(demand / pol.target_utilization - 1e-9), pol.min_warm_replicas),
+            want = min(max(math.ceil(demand / pol.target_utilization - 1e-9), self.floor_target),
                        pol.max_replicas)
             recent.append((now, want))
             while recent[0][0] <= now - pol.scale_down_delay_s:
@@ -294,12 +439,12 @@ class _Replay:
         for rec in reversed(self.rep):
             if n == 0:
                 return
-            if not rec["floor"] and not np.isfinite(rec["stop_s"]) and self.env.now < rec["ready_s"]:
+            if not rec["in_floor"] and not np.isfinite(rec["stop_s"]) and self.env.now < rec["ready_s"]:
                 self._stop(int(rec["replica"]))
                 n -= 1
         keep: list[tuple[int, simpy.Event]] = []
         for rid, ev in self.idle:
-            if n > 0 and not self.rep[rid]["floor"]:
+            if n > 0 and not self.rep[rid]["in_floor"]:
                 ev.succeed("stop")
                 n -= 1
             else:
@@ -309,6 +454,8 @@ class _Replay:
 
     def run(self) -> None:
         self.env.run(until=self.horizon)
+        for iv in self.floor_iv:
+            iv[1] = min(iv[1], self.horizon)
         for rec in self.rep:
             if not np.isfinite(rec["stop_s"]):
                 rec["stop_s"] = self.horizon
@@ -316,7 +463,9 @@ class _Replay:
 
 def replay(arrival_s: np.ndarray, input_tokens: np.ndarray, output_tokens: np.ndarray, profile: ServingProfile,
            policy: ScalingPolicy, *, horizon_s: float | None = None, initial_replicas: int | None = None,
-           autoscale: bool = True) -> InferenceReplay:
+           autoscale: bool = True, spot: str = "none", spot_hazard_per_hour: float = 0.0,
+           spot_replacement: str = "spot", seed: int = 0, floor_by_hour: Sequence[int] | None = None
+           ) -> InferenceReplay:
     """Replay requests on replicas of one model (see the module docstring).
 
     Parameters
@@ -335,6 +484,17 @@ def replay(arrival_s: np.ndarray, input_tokens: np.ndarray, output_tokens: np.nd
         Warm replicas at time 0; default: the warm floor.
     autoscale
         Run the autoscaler; without it the initial replicas serve alone (static provisioning).
+    spot
+        Which replicas run on spot: ``none``, ``burst`` (the autoscaled ones) or ``all``.
+    spot_hazard_per_hour
+        Revocation hazard of one spot replica [1/h] (e.g. :meth:`scenarios.schema.SpotOffer.hazard`).
+    spot_replacement
+        What replaces a revoked spot replica: ``spot`` or ``on-demand``.
+    seed
+        Seed of the spot lifetimes.
+    floor_by_hour
+        Warm floor of each hour of the replay [replicas] (length: the replay's hours); default: the policy's
+        ``min_warm_replicas`` in every hour.
 
     Returns
     -------
@@ -352,11 +512,26 @@ def replay(arrival_s: np.ndarray, input_tokens: np.ndarray, output_tokens: np.nd
     hours = max(1, math.ceil((arr[-1] if len(arr) else 0.0) / 3600.0 + 1e-12)) if horizon_s is None else \
         max(1, math.ceil(horizon_s / 3600.0))
     horizon = float(horizon_s) if horizon_s is not None else hours * 3600.0
-    initial = policy.min_warm_replicas if initial_replicas is None else int(initial_replicas)
+    if spot not in ("none", "burst", "all") or spot_replacement not in ("spot", "on-demand"):
+        raise InputError(f"spot must be none, burst or all and spot_replacement spot or on-demand, not {spot!r} / "
+                         f"{spot_replacement!r}")
+    if spot_hazard_per_hour < 0:
+        raise InputError("spot_hazard_per_hour must be non-negative")
+    fb = None
+    if floor_by_hour is not None:
+        fb = [int(x) for x in floor_by_hour]
+        if len(fb) != hours or min(fb) < 0:
+            raise InputError(f"floor_by_hour needs {hours} non-negative values (one per hour), got {len(fb)}")
+        if not autoscale:
+            raise InputError("floor_by_hour needs the autoscaler")
+    floor0 = policy.min_warm_replicas if fb is None else fb[0]
+    initial = floor0 if initial_replicas is None else int(initial_replicas)
     if initial < 1 and not autoscale:
         raise InputError("static provisioning needs at least one replica")
     t0 = time.perf_counter()
-    sim = _Replay(arr, inp, out, profile, policy, horizon, initial, autoscale)
+    sim = _Replay(arr, inp, out, profile, policy, horizon, initial, autoscale, spot=spot,
+                  spot_hazard_per_hour=float(spot_hazard_per_hour), spot_replacement=spot_replacement, seed=seed,
+                  floor_by_hour=fb)
     sim.run()
     wall = time.perf_counter() - t0
     status = np.array(["unserved", "served", "api_overflow"])[np.asarray(sim.status_l, dtype=np.int64)]
@@ -365,10 +540,13 @@ def replay(arrival_s: np.ndarray, input_tokens: np.ndarray, output_tokens: np.nd
         status = np.where(status == "unserved", "api_overflow", status)
     requests = pd.DataFrame({"arrival_s": arr, "wait_s": np.asarray(sim.start_l) - arr,
                              "ttft_s": np.asarray(sim.ttft_l), "e2e_s": np.asarray(sim.e2e_l),
-                             "input_tokens": inp, "output_tokens": out, "status": status})
-    replicas = pd.DataFrame(sim.rep, columns=["replica", "floor", "asked_s", "ready_s", "stop_s", "busy_s"])
+                             "input_tokens": inp, "output_tokens": out, "status": status,
+                             "requeued": np.asarray(sim.requeued, dtype=np.int64)})
+    replicas = pd.DataFrame(sim.rep, columns=["replica", "floor", "asked_s", "ready_s", "stop_s", "busy_s", "spot",
+                                              "revoked"])
+    fiv = np.asarray(sim.floor_iv, dtype=float).reshape(-1, 2)
     hourly = hourly_table(requests, replicas, np.asarray(sim.batches_s), np.asarray(sim.batches_e), hours,
-                          policy.min_warm_replicas)
+                          floor0 if fb is None else np.asarray(fb), floor_intervals=(fiv[:, 0], fiv[:, 1]))
     notes = []
     n_un = int((status == "unserved").sum())
     if n_un:
@@ -378,14 +556,18 @@ def replay(arrival_s: np.ndarray, input_tokens: np.ndarray, output_tokens: np.nd
 
 
 def hourly_table(requests: pd.DataFrame, replicas: pd.DataFrame, batch_start: np.ndarray, batch_end: np.ndarray,
-                 hours: int, floor: int) -> pd.DataFrame:
-    """Per hour of the replay: requests, tokens, replica-hours (floor, autoscaled, busy, idle), overflow.
+                 hours: int, floor: int | np.ndarray,
+                 floor_intervals: tuple[np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
+    """Per hour of the replay: requests, tokens, replica-hours (floor, autoscaled, spot, busy, idle), overflow.
 
     Columns: ``hour``, ``requests``, ``input_tokens``, ``output_tokens``, ``served``, ``api_overflow``,
     ``unserved``, ``warm_floor_replicas`` [replicas], ``replica_hours``, ``floor_replica_hours``,
-    ``autoscaled_replica_hours``, ``busy_replica_hours``, ``idle_replica_hours`` [replica-h],
-    ``mean_replicas`` [replicas].  Requests belong to the hour they arrive in; busy time of a batch belongs to
-    the hours it spans.
+    ``autoscaled_replica_hours``, ``spot_replica_hours``, ``spot_floor_replica_hours``,
+    ``busy_replica_hours``, ``idle_replica_hours`` [replica-h], ``mean_replicas`` [replicas], ``revocations``
+    (spot replicas revoked in the hour), ``requeued`` (re-queues of requests arriving in the hour).  Requests
+    belong to the hour they arrive in; busy time of a batch belongs to the hours it spans.  Floor time comes
+    from ``floor_intervals`` (start, end of each spell of a replica in the floor [s]); default: the lifetimes of
+    replicas asked as floor.
     """
     h = np.minimum((requests["arrival_s"].to_numpy() // 3600).astype(np.int64), hours - 1)
     horizon = hours * 3600.0
@@ -393,7 +575,15 @@ def hourly_table(requests: pd.DataFrame, replicas: pd.DataFrame, batch_start: np
     asked = replicas["asked_s"].to_numpy(float)
     fl = replicas["floor"].to_numpy(bool)
     total = hourly_per_interval(asked, stop, hours) / 3600.0
-    floor_h = hourly_per_interval(asked[fl], stop[fl], hours) / 3600.0
+    if floor_intervals is None:
+        floor_h = hourly_per_interval(asked[fl], stop[fl], hours) / 3600.0
+    else:
+        floor_h = hourly_per_interval(floor_intervals[0], np.minimum(floor_intervals[1], horizon), hours) / 3600.0
+    sp = replicas["spot"].to_numpy(bool) if "spot" in replicas else np.zeros(len(replicas), bool)
+    spot_h = hourly_per_interval(asked[sp], stop[sp], hours) / 3600.0
+    spot_floor_h = hourly_per_interval(asked[sp & fl], stop[sp & fl], hours) / 3600.0
+    rv = replicas["revoked"].to_numpy(bool) if "revoked" in replicas else np.zeros(len(replicas), bool)
+    revoked = np.bincount(np.minimum((stop[rv] // 3600).astype(np.int64), hours - 1), minlength=hours)[:hours]
     busy = hourly_per_interval(batch_start, np.minimum(batch_end, horizon), hours) / 3600.0 if len(batch_start) \
         else np.zeros(hours)
     st = requests["status"].to_numpy()
@@ -415,9 +605,14 @@ def hourly_table(requests: pd.DataFrame, replicas: pd.DataFrame, batch_start: np
         "replica_hours": total,
         "floor_replica_hours": floor_h,
         "autoscaled_replica_hours": total - floor_h,
+        "spot_replica_hours": spot_h,
+        "spot_floor_replica_hours": spot_floor_h,
         "busy_replica_hours": busy,
         "idle_replica_hours": total - busy,
         "mean_replicas": total,
+        "revocations": revoked.astype(np.int64),
+        "requeued": (count(w=requests["requeued"].to_numpy(float)) if "requeued" in requests
+                     else np.zeros(hours)).astype(np.int64),
     })
 
 

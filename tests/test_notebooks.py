@@ -392,6 +392,21 @@ def test_inference_notebook_break_even_curve_has_economies_of_scale_and_a_flat_a
     assert max(api) / min(api) < 1.05
 
 
+def test_inference_notebook_never_recommends_an_option_missing_the_slo_and_commits_only_the_floor_minimum() -> None:
+    s = execute("07_inference_serving.ipynb").summary()
+    rec = {k: v for k, v in s["options_meets_slo"].items() if k.startswith("recommended:")}
+    assert rec and all(rec.values())
+    if s["hourly_floor_by_hour_of_day"] is not None:
+        by_hour = [int(x) for x in s["hourly_floor_by_hour_of_day"].split(",") if x != "-"]
+        # the committed part of a floor by hour is its minimum over the hours the replay covered
+        assert s["hourly_floor_committed"] == min(by_hour) == s["hourly_floor_min"]
+    # the committable floor per family is the minimum of the floor by hour of day (zero on spot)
+    for fam, gpus in s["floor_gpus"].items():
+        assert gpus == min(s["floor_gpus_by_hour"][fam])
+        if s["recommended_spot"] == "all":
+            assert gpus == 0.0
+
+
 # -------------------------------------------------------------------------------------------------
 # 06 weekly FinOps review (monitor)
 # -------------------------------------------------------------------------------------------------

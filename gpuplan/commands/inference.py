@@ -12,7 +12,7 @@ EXAMPLE = """examples:
   gpuplan inference my.toml --set inference.models.chat8b.traffic.trace=requests.csv --out out/inference
 
 writes: inference.html, inference_summary.json, tables/inference_summary.csv and per model
-tables/inference_<model>_{sweep,options,hourly,teams}.csv, tables/inference_warm_floor_demand.csv.
+tables/inference_<model>_{sweep,options,hourly,teams,hourly_floor}.csv, tables/inference_warm_floor_demand.csv.
 """
 
 
@@ -34,6 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Plan inference serving and write the tables and report section."""
+    import pandas as pd
+
     from gpuplan.commands.plan import overrides_from
     from gpuplan.inference import run_inference, write_inference
 
@@ -46,11 +48,22 @@ def run(args: argparse.Namespace) -> int:
         s = m.summary
         print(f"  {name} on {s['family']}: {s['requests']:,} requests over {s['replay_hours']} h")
         if "usd_per_1k_requests" in s:
-            print(f"    recommended: {s['policy']}, floor on {s['floor_product']}; SLO attainment "
+            print(f"    recommended: {s['policy']}, priced as {s['option']}; SLO attainment "
                   f"{100 * s['slo_attainment']:.1f} %; {s['usd_per_1k_requests']:.3f} USD per 1,000 requests "
                   f"({s['usage_usd_per_1k_requests']:.3f} on the usage basis)")
+            print(f"    {s['gco2e_per_1k_requests']:,.0f} gCO2e per 1,000 requests")
         else:
             print("    no swept policy meets the SLO")
+        if "hourly_floor_usd_per_1k_requests" in s:
+            print(f"    warm floor by hour of day (UTC): {s['hourly_floor_by_hour_of_day']}; "
+                  f"{s['hourly_floor_usd_per_1k_requests']:.3f} USD per 1,000 requests vs "
+                  f"{s['flat_floor_usd_per_1k_requests']:.3f} for the cheapest flat floor "
+                  f"({s['hourly_floor_saving_vs_flat_pct']:.1f} % saving, both replayed)")
+        opts = m.options
+        for _, o in opts[~opts["option"].str.startswith("recommended")].iterrows():
+            att = "" if pd.isna(o["slo_attainment"]) else f", SLO {100 * o['slo_attainment']:.1f} %" + (
+                "" if o["meets_slo"] else " (misses)")
+            print(f"      {o['option']}: {o['usd_per_1k_requests']:.3f} USD per 1,000 requests{att}")
         if "api_usd_per_request" in s:
             print(f"    API: {1e3 * s['api_usd_per_request']:.3f} USD per 1,000 requests; break-even "
                   f"{s['break_even_requests_per_hour_on_demand']:,.0f} requests/h per on-demand replica")

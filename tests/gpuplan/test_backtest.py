@@ -187,7 +187,7 @@ def test_cli_backtest_small_writes_report_and_tables(tmp_path: Path, capsys: pyt
                "--out", str(out)])
     assert rc == 0
     text = capsys.readouterr().out
-    assert "trailing-30d" in text and "gpuplan beats" in text
+    assert "trailing-30d" in text and "origins where gpuplan is cheaper" in text
     assert (out / "report.html").is_file()
     tab = pd.read_csv(out / "tables" / "backtest_origins.csv")
     assert set(tab["policy"]) == set(POLICIES)

@@ -24,8 +24,23 @@ CHROMIUM = next((p for p in (shutil.which(n) for n in ("chromium", "chromium-bro
 
 
 @pytest.fixture(scope="module")
-def run() -> PlanRun:
-    sc = load_scenario("small", overrides={"demand.forecast.n_paths": 4})
+def bill(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float]:
+    """A SYNTHETIC FOCUS export of the small scenario's demand history, and that history's GPU-hours."""
+    from scenarios.history import load_history
+    from scenarios.synthetic import focus_export
+
+    sc = load_scenario("small")
+    usage = load_history(sc).usage.dropna(subset=["gpus"])
+    path = tmp_path_factory.mktemp("bill") / "focus.parquet"
+    focus_export(usage, sc, seed=0, path=path)
+    return path, float(usage["gpus"].sum())
+
+
+@pytest.fixture(scope="module")
+def run(bill: tuple[Path, float]) -> PlanRun:
+    """The small plan with its history read from a FOCUS bill: the report has the backtest and monitor sections."""
+    sc = load_scenario("small", overrides={"demand.forecast.n_paths": 4, "backtest.origins": 2,
+                                           "demand.history": str(bill[0]), "demand.format": "focus"})
     return run_plan(sc, mapper=SerialMapper(False), progress=False, replications=3)
 
 
@@ -51,6 +66,7 @@ def test_headers_are_words_with_units_and_money_is_money() -> None:
     assert "<th title='expected_cost_usd'>Expected cost (USD)</th>" in t
     assert "$1,234,568" in t and "82.5 %" in t and ">3<" in t
     assert "expected_cost_usd</th>" not in t
+    assert ">no upfront<" in table_html(pd.DataFrame({"payment": ["no_upfront"]}))
     # amounts that differ by cents keep their cents rather than all reading $3,279
     t2 = table_html(pd.DataFrame({"money_usd": [3278.807, 3278.846]}))
     assert "$3,278.81" in t2 and "$3,278.85" in t2
@@ -139,3 +155,56 @@ def test_terminal_summary_states_the_same_decision(run: PlanRun) -> None:
     assert f"total obligation {money(d['total_obligation_usd'])} over the full terms" in text
     assert "trailing-30-day rule" in text and "CAUTION: a 3-year commitment" in text
     assert text.count("obligation ") == len(d["purchases"]) + 1
+
+
+def test_the_plan_report_carries_the_backtest_of_the_scenarios_own_history(run: PlanRun, report: Path) -> None:
+    """The plan's backtest section equals the standalone ``gpuplan backtest`` on the same history and origins.
+
+    The backtest's costing itself is checked against an hour-by-hour brute force in test_backtest.py; here the
+    point is that the plan shows those same numbers, in the report, plan.json, the tables and the decision.
+    """
+    from gpuplan.backtest import run_backtest
+    from gpuplan.plan_report import decision_lines
+
+    bt = run.extras["backtest"]
+    alone = run_backtest(run.scenario, n_origins=2, history=run.history)
+    pd.testing.assert_frame_equal(bt.summary(), alone.summary())
+    s = alone.summary().set_index("policy")
+    g, r = s.loc["gpuplan"], s.loc["trailing-30d"]
+    text = report.read_text(encoding="utf-8")
+    assert "Would these rules have paid off on this history?" in text
+    line = next(x for x in decision_lines(run) if x.startswith("On this scenario's own history"))
+    assert f"{g['mean_regret_pct']:.1f} % more than perfect hindsight" in line
+    assert f"against {r['mean_regret_pct']:.1f} % for the trailing-30-day rule" in line
+    assert f"cheaper at {round(float(r['gpuplan_beats_share']) * 2)} of 2 origins" in line
+    doc = json.loads((report.parent / "plan.json").read_text(encoding="utf-8"))
+    got = {d["policy"]: d["mean_regret_pct"] for d in doc["backtest"]["summary"]}
+    assert got["gpuplan"] == pytest.approx(float(g["mean_regret_pct"]), rel=1e-12)
+    assert len(doc["backtest"]["origins"]) == 2
+    csv = pd.read_csv(report.parent / "tables" / "backtest_summary.csv")
+    assert set(csv["policy"]) == set(s.index)
+
+
+def test_a_history_too_short_for_a_backtest_leaves_it_out_with_a_note(run: PlanRun) -> None:
+    from gpuplan.pipeline import plan_backtest
+
+    sc = load_scenario("small", overrides={"backtest.origins": 2, "backtest.min_train_days": 40.0})
+    notes: list[str] = []
+    out = plan_backtest(sc, run.history, SerialMapper(False), notes)
+    assert "backtest" not in out
+    assert out["backtest_skipped"] == notes[-1]
+    assert "too short for a backtest with 40 days of history before an origin" in notes[-1]
+
+
+def test_a_plan_on_a_bill_carries_the_monitor_of_that_bill(run: PlanRun, report: Path,
+                                                           bill: tuple[Path, float]) -> None:
+    """The monitor section of the plan counts every busy GPU-hour of the usage the bill was made from, once."""
+    mon = run.extras["monitor"]
+    h = mon.headline()
+    assert h["gpu_hours"] == pytest.approx(bill[1], rel=1e-9)
+    assert float(run.history.usage["gpus"].sum()) == pytest.approx(bill[1], rel=1e-9)
+    assert h["reconciliation_max_abs_difference_usd"] < 1e-6
+    text = html.unescape(report.read_text(encoding="utf-8"))
+    for title in ("FinOps monitor: chargeback", "FinOps monitor: anomalies", "FinOps monitor: tagging hygiene"):
+        assert title in text
+    assert (report.parent / "tables" / "monitor_chargeback_bills.csv").is_file()

@@ -137,6 +137,16 @@ def test_energy_counts_idle_replicas_at_their_share_of_power() -> None:
 def test_warm_floor_is_a_flat_hourly_demand_series_per_family() -> None:
     start = pd.Timestamp("2026-01-01", tz="UTC")
     d = warm_floor_demand({"h100": 16.0, "a100": 3.0}, start, 5)
-    assert d.columns.tolist() == ["series_id", "timestamp", "gpus"]
+    assert d.columns.tolist() == ["series_id", "timestamp", "gpus", "committable_gpus"]
     assert d.groupby("series_id")["gpus"].sum().to_dict() == {"a100": 15.0, "h100": 80.0}
+    assert (d["gpus"] == d["committable_gpus"]).all()
     assert d["timestamp"].min() == start and d["timestamp"].nunique() == 5
+
+
+def test_a_floor_by_hour_of_day_follows_the_clock_and_commits_only_its_minimum() -> None:
+    by_hour = np.array([1.0] * 8 + [3.0] * 12 + [2.0] * 4)       # hours 0-7, 8-19, 20-23 UTC
+    start = pd.Timestamp("2026-01-01 22:00", tz="UTC")
+    d = warm_floor_demand({"a100": by_hour}, start, 30)
+    # hand-worked: 22, 23 -> 2; 0..7 -> 1; 8..19 -> 3; 20..23 -> 2; 0..3 -> 1
+    assert d["gpus"].tolist() == [2.0] * 2 + [1.0] * 8 + [3.0] * 12 + [2.0] * 4 + [1.0] * 4
+    assert (d["committable_gpus"] == 1.0).all()
