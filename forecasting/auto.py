@@ -2,33 +2,37 @@
 
 How it works, per series:
 
-1. Eligible candidates (default: naive, naive24, naive168, ses, theta, mstl):
+1. Eligible candidates (default: naive, naive24, naive168, ses, theta, mstl, ar):
 
-   - on a history of a month or less (``season_test_hours``), a seasonal candidate (naive24, naive168,
-     mstl, ...) only with evidence of its season: the autocorrelation of the hourly *changes* at the
-     season's lag passes a 90 % test (:func:`season_evidence`), so a short bursty series does not get last
-     day's noise replayed (on longer histories cross-validation judges them);
-   - a mostly idle series (near 0 in half of the last two weeks' hours) gets only the robust non-seasonal
-     models (naive, ses, damped ETS): its forecast never replays an old burst.
+   - a seasonal candidate (naive24, naive168, mstl, ...) only with evidence of its season: the
+     autocorrelation at the season's lag of the deviations from a centred one-season moving average passes
+     a 90 % Bartlett test (:func:`season_evidence`), so a bursty series does not get last day's noise
+     replayed; the test needs no length threshold (it ignores persistence and bursts shorter than a season,
+     and finds smooth rhythms under autocorrelated noise);
+   - a mostly idle series (near 0 in half of the last two weeks' hours) gets only flat forecasts (the last
+     value, the median of the last day and of the last week: :data:`IDLE`): it never replays an old burst.
 
    Each is fitted; one that fails or lacks history is dropped and the reason recorded in ``failed_``.
 2. Rolling-origin cross-validation (:meth:`AutoModel.cv_cutoffs`): windows of ``cv_horizon`` hours whose
    training keeps at least ``min_train_share`` (60 %) of the history, so that what is learnt there resembles
    the final fit.  On a short history the windows are shrunk (whole days, at least 24 h) and their origins
    placed a day or more apart; when no window qualifies, ``auto`` falls back **explicitly** to the median of
-   the robust models, uncalibrated, and says so in ``fallback_`` and the notes.
-3. Candidates whose CV MAE is more than ``trim`` times the best are dropped; the forecast is the mean of
-   the rest **weighted by CV skill** (inverse squared CV MAE, ``combine="weighted"``), or their median or
-   mean, or the single best (``combine="best"``).
-4. Uncertainty: the predictive standard deviation is the root mean square of the members' own standard
-   deviations, multiplied by a factor ``k_`` that makes 90 % of the CV errors fall inside the 90 %
-   interval (clamped to [0.5, 5]).  Paths are the point forecast plus Gaussian noise with that standard
-   deviation and the hour-to-hour autocorrelation ``phi_`` of the standardised CV errors, so they are
-   temporally coherent and agree with the intervals.
+   the robust models (naive, SES, damped ETS), uncalibrated, and says so in ``fallback_`` and the notes.
+3. Candidates whose CV MAE is more than ``trim`` times the best are dropped and the rest weighted by CV
+   skill (inverse squared CV MAE, ``combine="weighted"``; or equal weights, the median, or the single best).
+   With ``per_block=True`` this is done separately per horizon block (steps 1-6, 7-24, 25-72, 73-168 h,
+   :data:`BLOCK_ENDS`): the last value usually wins the first hours and a level or a rhythm the later days,
+   but each block's score then rests on fewer CV errors.
+4. Uncertainty: the predictive standard deviation is the weighted root mean square of the members' own
+   standard deviations times a factor ``k_``: the split-conformal 95 % quantile of the CV errors in units of
+   that spread, so that 95 % intervals cover about 95 % of errors like the CV ones (clamped to [0.5, 5]).
+   Paths are the point forecast plus Gaussian noise with that standard deviation and the hour-to-hour
+   autocorrelation ``phi_`` of the standardised CV errors, so they are temporally coherent and agree with
+   the intervals.
 
 Why these candidates: they cost milliseconds (MSTL ~0.2 s) and cover the behaviours seen in GPU demand —
-flat bursts (naive, ses), daily and weekly rhythms (seasonal naives, MSTL) and drift (theta).  ETS with a
-season, SARIMAX and MSTL-ARIMA can be added via ``candidates``.
+flat bursts (naive, ses), daily and weekly rhythms (seasonal naives, MSTL), drift (theta), reversion to the
+usual level after a burst (``ar``, an OLS autoregression on levels).  ETS with a season, SARIMAX and MSTL-ARIMA can be added via ``candidates``.
 """
 
 from __future__ import annotations
@@ -40,27 +44,69 @@ import numpy as np
 from scipy import stats
 
 from forecasting.base import ForecastModel, ModelError, ar1_noise, lag1_autocorr
-from forecasting.linalg import matmul
 
-DEFAULT_CANDIDATES: tuple[str, ...] = ("naive", "naive24", "naive168", "ses", "theta", "mstl")
-#: Simple models that need no season: the fallback when no CV window qualifies, and all a mostly idle series gets.
+DEFAULT_CANDIDATES: tuple[str, ...] = ("naive", "naive24", "naive168", "ses", "theta", "mstl", "ar")
+#: Simple models that need no season: the fallback when no CV window qualifies.
 ROBUST: tuple[str, ...] = ("naive", "ses", "ets_damped")
+#: What a mostly idle series gets: flat forecasts only, at three memories (the last hour, the median of the
+#: last day, of the last week).  A median is the constant that minimises the absolute error over a period like
+#: the one it is taken from; on a series at 0 most hours a mean-type level (SES, damped ETS) sits between 0
+#: and the bursts and is wrong almost every hour.
+IDLE: tuple[str, ...] = ("naive", "median24", "median168")
 #: Seasons [h] a candidate relies on (it is fitted only with evidence of one of them).
 SEASONS: dict[str, tuple[int, ...]] = {
-    "naive24": (24,), "naive168": (168,), "median24": (24,), "median168": (168,), "ets": (24,),
+    "naive24": (24,), "naive168": (168,), "ets": (24,),
     "mstl": (24, 168), "mstl_arima": (24, 168),
 }
-_Z90 = float(stats.norm.ppf(0.95))
+_Z95 = float(stats.norm.ppf(0.975))
+#: Ends of the horizon blocks [h] whose combination weights are cross-validated separately: a quarter day,
+#: a day, three days, a week (a geometric grid: which model is best changes with the log of the lead time,
+#: persistence first, then rhythm and level).
+BLOCK_ENDS: tuple[int, ...] = (6, 24, 72, 168)
 _Z_TEST = float(stats.norm.ppf(0.95))   # one-sided 95 % = the two-sided 90 % seasonality test
 
 
-def season_evidence(y: np.ndarray, m: int) -> tuple[float, float]:
-    """Autocorrelation of the hourly changes at lag ``m`` and its 90 % significance threshold.
+def horizon_blocks(h: int) -> list[tuple[int, int]]:
+    """Horizon blocks ``[start, stop)`` (0-based steps) covering ``h`` steps: :data:`BLOCK_ENDS`, then ``h``.
 
-    The changes ``y[t] - y[t-1]`` remove the level, so persistence alone (a series that stays high) gives
-    no evidence of a season, while a daily or weekly rhythm does.  The threshold is Bartlett's
-    ``z sqrt((1 + 2 sum_{k<m} r_k^2) / n)`` (the seasonality test of Hyndman's ``forecast`` package, on the
-    changes).  Returns ``(0, inf)`` with fewer than three seasons of changes.
+    >>> horizon_blocks(24)
+    [(0, 6), (6, 24)]
+    >>> horizon_blocks(48)
+    [(0, 6), (6, 24), (24, 48)]
+    """
+    out: list[tuple[int, int]] = []
+    start = 0
+    for end in (*BLOCK_ENDS, h):
+        end = min(end, h)
+        if end > start:
+            out.append((start, end))
+            start = end
+    return out
+
+
+def _first_min(scores: dict[str, float]) -> str:
+    """The key with the lowest score; scores within a relative 1e-9 of it are ties (fits may differ in the
+    last bits between BLAS kernels) and go to the key listed first, so the choice is the same everywhere."""
+    low = min(scores.values())
+    return next(k for k in scores if scores[k] <= low + 1e-9 * abs(low))
+
+
+def season_evidence(y: np.ndarray, m: int, method: Literal["detrended", "changes"] = "detrended") -> tuple[float, float]:
+    """Autocorrelation at lag ``m`` of the series without its level, and its 90 % significance threshold.
+
+    The level is removed so that persistence alone (a series that stays high, a random walk) gives no
+    evidence of a season, while a daily or weekly rhythm does:
+
+    - ``"detrended"`` (default): the deviations from the centred ``2 x m`` moving average (classical
+      decomposition).  The moving average spans exactly one season, so it keeps the rhythm out of the level;
+      for a random walk the deviations ``m`` hours apart share no increment, so their autocorrelation is ~0;
+      a burst shorter than a season leaves no lag-``m`` correlation unless it recurs.
+    - ``"changes"``: the hourly changes ``y[t] - y[t-1]``; under autocorrelated noise differencing
+      amplifies the noise and can hide a smooth rhythm.
+
+    The threshold is Bartlett's ``z sqrt((1 + 2 sum_{k<m} r_k^2) / n)`` (the seasonality test of Hyndman's
+    ``forecast`` package and of the M4 competition's Naive2).  Returns ``(0, inf)`` with fewer than three
+    seasons of data.
 
     Parameters
     ----------
@@ -68,10 +114,24 @@ def season_evidence(y: np.ndarray, m: int) -> tuple[float, float]:
         Hourly series [GPUs]; NaN = missing (pairs with a missing value are left out).
     m
         Season [h].
+    method
+        How the level is removed.
     """
-    d = np.diff(np.asarray(y, dtype=float))
+    y = np.asarray(y, dtype=float)
+    if method == "changes":
+        d = np.diff(y)
+    else:
+        if y.size < 3 * m or np.isfinite(y).sum() < 3 * m:
+            return 0.0, float("inf")
+        from forecasting.gaps import fill_gaps
+
+        x = fill_gaps(y)
+        kernel = np.r_[0.5, np.ones(m - 1), 0.5] / m
+        ma = np.convolve(x, kernel, mode="valid")          # centred at hours m/2 .. n-1-m/2
+        half = m // 2
+        d = y[half:half + ma.size] - ma                    # NaN where the hour was missing
     ok = np.isfinite(d)
-    if ok.sum() < 3 * m:
+    if ok.sum() < 2 * m:
         return 0.0, float("inf")
     d = np.where(ok, d - d[ok].mean(), 0.0)
     den = float((d * d).sum())
@@ -103,13 +163,18 @@ class AutoModel(ForecastModel):
     min_train_share
         Least share of the history a CV window trains on [fraction].
     robust
-        Models of the fallback and of mostly idle series.
-    season_test_hours
-        On a history of at most this many hours (default 744 = a month), fit a seasonal candidate only with
-        evidence of its season (:func:`season_evidence`); 0 = never test.  A month holds at most four weekly
-        cycles and a few short CV windows, too little for cross-validation alone to tell a season from
-        bursts; on longer histories CV judges the seasonal candidates, and the test (on the changes) would
-        miss smooth rhythms under autocorrelated noise (measured in ``benchmarks/bench_bursty.py``).
+        Models of the fallback when no CV window qualifies (their median).
+    idle_models
+        All that a mostly idle series gets (flat forecasts).
+    season_test
+        Fit a seasonal candidate only with evidence of its season (:func:`season_evidence`).
+    season_method
+        How :func:`season_evidence` removes the level (``"detrended"``: centred moving average).
+    per_block
+        Cross-validate the weights separately per horizon block (:func:`horizon_blocks`) instead of once
+        for the whole window.  Off by default: with the few CV windows a month of history allows, the
+        per-block scores are noisy, and on the shared series it was worse at both horizons (measured in
+        ``docs/forecasting.md``).
     idle_share, idle_level
         A series is mostly idle when at least ``idle_share`` of its last 336 hours are at most ``idle_level``
         times their peak [fractions].
@@ -120,6 +185,7 @@ class AutoModel(ForecastModel):
     failed_: dict[str, str]
     cv_mae_: dict[str, float]
     weights_: dict[str, float]
+    block_weights_: list[tuple[int, int, dict[str, float]]]
     fallback_: str
     cv_horizon_used_: int
     k_: float
@@ -129,8 +195,9 @@ class AutoModel(ForecastModel):
     def __init__(self, candidates: Sequence[str] = DEFAULT_CANDIDATES, n_windows: int = 3,
                  cv_horizon: int = 24, combine: Literal["weighted", "median", "mean", "best"] = "weighted",
                  trim: float = 1.5, calibrate: bool = True, min_train_share: float = 0.6,
-                 robust: Sequence[str] = ROBUST, idle_share: float = 0.5, idle_level: float = 0.05,
-                 season_test_hours: int = 744) -> None:
+                 robust: Sequence[str] = ROBUST, idle_models: Sequence[str] = IDLE, idle_share: float = 0.5, idle_level: float = 0.05,
+                 season_test: bool = True, per_block: bool = False,
+                 season_method: Literal["detrended", "changes"] = "detrended") -> None:
         self.candidates = tuple(candidates)
         self.n_windows = n_windows
         self.cv_horizon = cv_horizon
@@ -139,9 +206,12 @@ class AutoModel(ForecastModel):
         self.calibrate = calibrate
         self.min_train_share = min_train_share
         self.robust = tuple(robust)
+        self.idle_models = tuple(idle_models)
         self.idle_share = idle_share
         self.idle_level = idle_level
-        self.season_test_hours = season_test_hours
+        self.season_test = season_test
+        self.per_block = per_block
+        self.season_method = season_method
 
     def min_history(self) -> int:
         return 48
@@ -185,15 +255,6 @@ class AutoModel(ForecastModel):
                     self.failed_[name] = str(exc)
         return out
 
-    def _combine(self, means: Sequence[np.ndarray], weights: Sequence[float] | None = None) -> np.ndarray:
-        arr = np.maximum(np.vstack(means), 0.0)
-        if self.combine == "weighted" and weights is not None:
-            # fixed summation order (no BLAS): the same bits whatever the CPU kernel
-            return np.asarray(matmul(np.asarray(weights, dtype=float)[None, :], arr)[0])
-        if self.combine == "mean":
-            return np.asarray(arr.mean(axis=0))
-        return np.asarray(np.median(arr, axis=0))
-
     def cv_cutoffs(self, n: int) -> tuple[list[int], int]:
         """Rolling-origin cutoffs and window length [h] whose training resembles the final fit.
 
@@ -229,19 +290,19 @@ class AutoModel(ForecastModel):
         peak = float(recent.max()) if recent.size else 0.0
         idle = float(np.mean(recent <= self.idle_level * peak)) if peak > 0 else 1.0
         if recent.size and idle >= self.idle_share:
-            keep = [c for c in self.candidates if c in self.robust] or list(self.robust)
+            keep = list(self.idle_models)
             for c in self.candidates:
                 if c not in keep:
                     out[c] = f"mostly idle series ({idle:.0%} of the last {recent.size} h near 0): no replayed bursts"
             return keep, out
-        test = raw.size <= self.season_test_hours
-        evidence = {m: season_evidence(raw, m) for m in {m for c in self.candidates for m in SEASONS.get(c, ())}}
+        test = self.season_test
+        evidence = {m: season_evidence(raw, m, self.season_method) for m in {m for c in self.candidates for m in SEASONS.get(c, ())}}
         keep = []
         for c in self.candidates:
             seasons = SEASONS.get(c, ())
             if test and seasons and not any(evidence[m][0] > evidence[m][1] for m in seasons):
                 out[c] = "no season in the history (" + ", ".join(
-                    f"ACF of hourly changes at lag {m} {evidence[m][0]:.2f} <= {evidence[m][1]:.2f}" for m in seasons) + ")"
+                    f"lag-{m} autocorrelation {evidence[m][0]:.2f} <= {evidence[m][1]:.2f}" for m in seasons) + ")"
                 continue
             keep.append(c)
         return keep, out
@@ -252,6 +313,7 @@ class AutoModel(ForecastModel):
         self.failed_ = {}
         self.cv_mae_ = {}
         self.weights_ = {}
+        self.block_weights_ = []
         self.fallback_ = ""
         names, skipped = self._eligible(raw)
         self.failed_.update(skipped)
@@ -271,7 +333,7 @@ class AutoModel(ForecastModel):
             self.failed_.setdefault("all", "fallback to naive")
         self.cv_horizon_used_ = h
         cv_fc: dict[int, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
-        errs: dict[str, list[np.ndarray]] = {k: [] for k in fitted}
+        errs: dict[str, dict[int, np.ndarray]] = {k: {} for k in fitted}
         for c in cutoffs:
             sub = self._fit_candidates(raw[:c], record=False, names=list(fitted))
             cv_fc[c] = {}
@@ -281,53 +343,59 @@ class AutoModel(ForecastModel):
                     sd = model._sd(h)
                 except ModelError:
                     continue
+                if not (np.all(np.isfinite(mu)) and np.all(np.isfinite(sd))):
+                    continue
                 cv_fc[c][name] = (mu, sd)
-                errs[name].append(np.abs(raw[c:c + h] - mu))
+                errs[name][c] = np.abs(raw[c:c + h] - mu)
+        # a candidate is scored only when it forecast in every window (scores on different windows differ)
         for name, e in errs.items():
-            if e:
-                vals = np.concatenate(e)
+            if e and len(e) == len(cutoffs):
+                vals = np.concatenate([e[c] for c in cutoffs])
                 if np.isfinite(vals).any():
                     self.cv_mae_[name] = float(np.nanmean(vals))
         members = list(fitted)
         if self.cv_mae_:
-            # scores within a relative 1e-9 of the best are ties (fits may differ in the last bits between
-            # BLAS kernels); a tie goes to the candidate listed first, so the choice is the same everywhere
-            low = min(self.cv_mae_.values())
-            best = next(k for k in self.cv_mae_ if self.cv_mae_[k] <= low + 1e-9 * abs(low))
-            self.best_ = best
-            if self.combine == "best":
-                members = [best]
-            else:
-                limit = self.trim * self.cv_mae_[best] + 1e-12
-                members = [k for k in fitted if k in self.cv_mae_ and self.cv_mae_[k] <= limit]
+            self.best_ = _first_min(self.cv_mae_)
+            scored = [k for k in fitted if k in self.cv_mae_]
+            for b0, b1 in (horizon_blocks(h) if self.per_block else [(0, h)]):
+                mae = {}
+                for k in scored:
+                    v = np.concatenate([errs[k][c][b0:b1] for c in cutoffs])
+                    if np.isfinite(v).any():
+                        mae[k] = float(np.nanmean(v))
+                self.block_weights_.append((b0, b1, self._block_weights(mae or {k: self.cv_mae_[k] for k in scored})))
+            keep = {k for _, _, w in self.block_weights_ for k, v in w.items() if v > 0}
+            members = [k for k in fitted if k in keep]
         else:
             self.best_ = members[0]
             if not self.fallback_:
                 self.notes_.append("history too short for cross-validation: plain combination, uncalibrated spread")
         self.members_ = {k: fitted[k] for k in members}
-        self.weights_ = self._weights(members)
+        self.weights_ = self._overall_weights(members, h)
         # calibration on the combined CV forecasts
         ratios: list[np.ndarray] = []
         zs: list[np.ndarray] = []
         for c, fcs in cv_fc.items():
-            use = [k for k in members if k in fcs]
-            if not use:
+            if not all(k in fcs for k in members):
                 continue
-            w = self._weights(use)
-            mu = self._combine([fcs[k][0] for k in use], [w[k] for k in use])
-            sd = np.sqrt(np.mean([fcs[k][1] ** 2 for k in use], axis=0))
+            W = self._weight_matrix(members, h)
+            mu = self._combine([fcs[k][0] for k in members], W)
+            sd = self._spread([fcs[k][1] for k in members], W)
             err = raw[c:c + h] - mu
             with np.errstate(divide="ignore", invalid="ignore"):
                 z = np.where(sd > 0, err / sd, np.nan)
-            ratios.append(np.abs(z) / _Z90)
+            ratios.append(np.abs(z) / _Z95)
             zs.append(z)
-        k = 1.0
+        scale = 1.0
         phi = np.nan
         if self.calibrate and ratios:
             r = np.concatenate(ratios)
             r = r[np.isfinite(r)]
-            if r.size >= 10:
-                k = float(np.clip(np.quantile(r, 0.9), 0.5, 5.0))
+            if r.size >= 20:
+                # split-conformal quantile: the ceil((n + 1) 0.95)-th smallest of n scores covers a new one
+                # with probability >= 95 % when the scores are exchangeable
+                rank = min(r.size, int(np.ceil((r.size + 1) * 0.95)))
+                scale = float(np.clip(np.sort(r)[rank - 1], 0.5, 5.0))
         if zs:
             acs = [lag1_autocorr(z) for z in zs if np.isfinite(z).sum() >= 4]
             if acs:
@@ -335,25 +403,83 @@ class AutoModel(ForecastModel):
         if not np.isfinite(phi):
             best_model = self.members_.get(self.best_) or next(iter(self.members_.values()))
             phi = lag1_autocorr(best_model.residuals())
-        self.k_ = k
+        self.k_ = scale
         self.phi_ = float(np.clip(phi if np.isfinite(phi) else 0.0, 0.0, 0.99))
 
-    def _weights(self, members: Sequence[str]) -> dict[str, float]:
-        """Combination weights: inverse squared CV MAE (``combine="weighted"``), else equal."""
-        if self.combine == "weighted" and all(m in self.cv_mae_ for m in members):
-            inv = {m: 1.0 / max(self.cv_mae_[m], 1e-9) ** 2 for m in members}
+    def _block_weights(self, mae: dict[str, float]) -> dict[str, float]:
+        """Weights of one horizon block from its CV MAE per candidate (trimmed, then by ``combine``)."""
+        best = _first_min(mae)
+        if self.combine == "best":
+            return {best: 1.0}
+        limit = self.trim * mae[best] + 1e-12
+        use = [k for k in mae if mae[k] <= limit]
+        if self.combine == "weighted":
+            inv = {k: 1.0 / max(mae[k], 1e-9) ** 2 for k in use}
             tot = sum(inv.values())
-            return {m: v / tot for m, v in inv.items()}
-        return {m: 1.0 / len(members) for m in members}
+            return {k: v / tot for k, v in inv.items()}
+        return {k: 1.0 / len(use) for k in use}
+
+    def _weight_matrix(self, members: Sequence[str], h: int) -> np.ndarray:
+        """Weight of each member at each horizon step, shape ``(len(members), h)`` [-]; columns sum to 1.
+
+        Steps past the last cross-validated block take that block's weights; without cross-validation
+        the members weigh the same.
+        """
+        W = np.zeros((len(members), h))
+        if not self.block_weights_:
+            W[:] = 1.0 / max(len(members), 1)
+            return W
+        last = len(self.block_weights_) - 1
+        for i, (b0, b1, w) in enumerate(self.block_weights_):
+            if b0 >= h:
+                break
+            stop = h if i == last else min(b1, h)
+            for j, k in enumerate(members):
+                W[j, b0:stop] = w.get(k, 0.0)
+        return W
+
+    def _overall_weights(self, members: Sequence[str], h: int) -> dict[str, float]:
+        """Each member's weight averaged over the cross-validated horizon (for the report) [-]."""
+        if not members:
+            return {}
+        W = self._weight_matrix(members, max(h, 1))
+        return {k: float(W[j].mean()) for j, k in enumerate(members)}
 
     # -- forecasting -------------------------------------------------------------------------------
+    def _combine(self, means: Sequence[np.ndarray], W: np.ndarray | None) -> np.ndarray:
+        """Per-step combination of member means (clipped at 0) with weights ``W`` (members x steps).
+
+        ``W=None`` (no cross-validation) or ``combine="median"`` takes the plain median (``"mean"``: the plain
+        mean); otherwise the weighted sum is added member by member in a fixed order (no BLAS: the same bits
+        whatever the CPU kernel).
+        """
+        arr = np.maximum(np.vstack(means), 0.0)
+        if self.combine == "median" or (W is None and self.combine != "mean"):
+            return np.asarray(np.median(arr, axis=0))
+        if W is None:
+            return np.asarray(arr.mean(axis=0))
+        out = np.zeros(arr.shape[1])
+        for j in range(arr.shape[0]):
+            out = out + W[j, :arr.shape[1]] * arr[j]
+        return out
+
+    def _spread(self, sds: Sequence[np.ndarray], W: np.ndarray) -> np.ndarray:
+        """Weighted root mean square of the members' standard deviations [GPUs] (before calibration)."""
+        arr = np.vstack(sds)
+        var = np.zeros(arr.shape[1])
+        for j in range(arr.shape[0]):
+            var = var + W[j, :arr.shape[1]] * arr[j] ** 2
+        return np.asarray(np.sqrt(var))
+
     def _mean(self, h: int) -> np.ndarray:
-        return self._combine([m._mean(h) for m in self.members_.values()],
-                             [self.weights_.get(k, 0.0) for k in self.members_])
+        names = list(self.members_)
+        W = self._weight_matrix(names, h) if self.block_weights_ else None
+        return self._combine([self.members_[k]._mean(h) for k in names], W)
 
     def _sd(self, h: int) -> np.ndarray:
-        var = np.mean([m._sd(h) ** 2 for m in self.members_.values()], axis=0)
-        return np.asarray(self.k_ * np.sqrt(var))
+        names = list(self.members_)
+        return np.asarray(self.k_ * self._spread([self.members_[k]._sd(h) for k in names],
+                                                 self._weight_matrix(names, h)))
 
     def _simulate(self, h: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
         unit = ar1_noise(n_paths, h, self.phi_, 1.0, rng)

@@ -11,6 +11,7 @@ from forecasting.base import ForecastModel
 def _factories() -> dict[str, tuple[Callable[..., ForecastModel], dict[str, Any], str]]:
     from forecasting.arima import SARIMAX
     from forecasting.auto import AutoModel
+    from forecasting.autoreg import AutoReg
     from forecasting.ets import ETS
     from forecasting.longrange import DailyLevel
     from forecasting.mstl import MSTLModel
@@ -20,6 +21,7 @@ def _factories() -> dict[str, tuple[Callable[..., ForecastModel], dict[str, Any]
     return {
         "auto": (AutoModel, {}, "skill-weighted mean of cheap models chosen and calibrated by rolling-origin CV"),
         "naive": (Naive, {}, "last value (random walk)"),
+        "ar": (AutoReg, {}, "OLS autoregression on levels, lags 1, 2, 24, 168 (mean-reverting)"),
         "naive24": (SeasonalNaive, {"season_length": 24}, "same hour yesterday"),
         "naive168": (SeasonalNaive, {"season_length": 168}, "same hour last week"),
         "median24": (WindowMedian, {"window": 24}, "median of the last day, flat"),

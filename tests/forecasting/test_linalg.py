@@ -90,6 +90,6 @@ def test_auto_models_weighted_combination_adds_members_in_a_fixed_order() -> Non
     rng = np.random.default_rng(0)
     means = [rng.uniform(0, 100, 1000) for _ in range(4)]
     w = rng.dirichlet(np.ones(4)).tolist()
-    got = AutoModel(combine="weighted")._combine(means, w)
+    got = AutoModel(combine="weighted")._combine(means, np.repeat(np.asarray(w)[:, None], 1000, axis=1))
     seq = [((w[0] * a + w[1] * b) + w[2] * c) + w[3] * d for a, b, c, d in zip(*means, strict=True)]
     assert got.tolist() == seq
