@@ -1,6 +1,7 @@
 # gpuplan: two commands on a fresh machine with Python 3.11+ and make.
 #   make demo   set up .venv from the lock file, then plan the bundled default scenario
-#   make test   set up .venv, then run the whole test suite (notebooks included)
+#   make test   set up .venv, then run the whole test suite (notebooks included), in two pytest-xdist
+#               workers; --dist loadfile keeps each file's module fixtures (plan runs) in one worker
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -28,7 +29,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
