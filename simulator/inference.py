@@ -356,16 +356,22 @@ class _Replay:
             for r in reversed(floor[target:]):
                 self._floor_off(int(r["replica"]))
 
+    def _warm_up(self, rid: int, delay: float) -> Generator[simpy.Event, Any, bool]:
+        """Wait out a replica's cold start of ``delay`` seconds; False when it was released meanwhile."""
+        if delay > 0:
+            self.events += 1
+            yield self.env.timeout(delay)
+            if np.isfinite(self.rep[rid]["stop_s"]):      # released while starting
+                return False
+            self.starting -= 1
+            self.ready += 1
+        return True
+
     def _replica(self, rid: int, delay: float) -> Generator[simpy.Event, Any, None]:
         env = self.env
         rec = self.rep[rid]
-        if delay > 0:
-            self.events += 1
-            yield env.timeout(delay)
-            if np.isfinite(rec["stop_s"]):      # released while starting
-                return
-            self.starting -= 1
-            self.ready += 1
+        if not (yield from self._warm_up(rid, delay)):
+            return
         arr, inp, out, n = self.arr_l, self.inp_l, self.out_l, self.n
         start, ttft, e2e, status = self.start_l, self.ttft_l, self.e2e_l, self.status_l
         prefill, decode = self.prefill, self.decode
@@ -435,13 +441,8 @@ class _Replay:
         """A replica with continuous (iteration-level) batching; see the module docstring."""
         env = self.env
         rec = self.rep[rid]
-        if delay > 0:
-            self.events += 1
-            yield env.timeout(delay)
-            if np.isfinite(rec["stop_s"]):      # released while starting
-                return
-            self.starting -= 1
-            self.ready += 1
+        if not (yield from self._warm_up(rid, delay)):
+            return
         arr, inp, out, n = self.arr_l, self.inp_l, self.out_l, self.n
         start, ttft, e2e, status = self.start_l, self.ttft_l, self.e2e_l, self.status_l
         prefill, decode = self.prefill, self.decode
