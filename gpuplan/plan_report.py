@@ -280,10 +280,14 @@ def _trailing_sentence(vs: tuple[float, float, float, int] | None) -> str:
             f"({ci}, difference recommended minus rule).")
 
 
+#: Title of the report section with the backtest on the scenario's own history.
+BACKTEST_TITLE = "Would these rules have paid off on this history?"
+
+
 def backtest_sentence(run: PlanRun) -> str | None:
     """What the backtest on the scenario's own history says of gpuplan's rule against the trailing-30-day rule.
 
-    None when the plan ran no backtest.
+    The reason it was left out when the history was too short; None when the plan ran no backtest.
     """
     bt = run.extras.get("backtest")
     if bt is None:
@@ -336,6 +340,9 @@ def _decision(rep: Report, run: PlanRun) -> None:
     """The opening summary a FinOps lead can forward: what to buy and when, obligation, savings, risk."""
     d = decision_summary(run)
     lines: pd.DataFrame = d["purchases"]
+    bt = backtest_sentence(run)
+    if bt and run.extras.get("backtest") is not None:
+        bt += f" See '{BACKTEST_TITLE}'."
     sec = rep.section("Decision")
     end = run.start + pd.Timedelta(hours=run.hours)
     window = f"the plan window ({run.start:%Y-%m-%d} to {end:%Y-%m-%d}, {run.hours:,} h)"
@@ -383,9 +390,7 @@ def _decision(rep: Report, run: PlanRun) -> None:
         f"{cur}<li>Expected saving against buying everything on demand: "
         f"<b>{money(d['saving_vs_all_on_demand_usd'])}</b> ({d['saving_vs_all_on_demand_pct']:.1f} %).</li>"
         f"<li>{html.escape(_trailing_sentence(d['vs_trailing']))}</li>"
-        + (f"<li>{html.escape(bt)} See 'Would these rules have paid off on this history?'.</li>"
-           if (bt := backtest_sentence(run)) and run.extras.get("backtest") is not None else
-           (f"<li>{html.escape(bt)}</li>" if bt else "")) + "</ul>")
+        + (f"<li>{html.escape(bt)}</li>" if bt else "") + "</ul>")
     if d["calendar"] is not None:
         sec.table(d["calendar"], "Purchase calendar")
     if len(lines):
@@ -509,7 +514,7 @@ def build_report(run: PlanRun) -> Report:
 
     # 3b. Backtest on the scenario's own history ----------------------------------------------------------
     if run.extras.get("backtest") is not None:
-        backtest_section(run.extras["backtest"], rep.section("Would these rules have paid off on this history?"))
+        backtest_section(run.extras["backtest"], rep.section(BACKTEST_TITLE))
 
     # 4. Cost vs commitment ---------------------------------------------------------------------------
     sec = rep.section("Cost against commitment")
