@@ -262,7 +262,7 @@ def warm_floor_demand(floors: Mapping[str, float | np.ndarray], start: pd.Timest
     hod = np.asarray(idx.tz_convert("UTC").hour if idx.tz is not None else idx.hour)
     frames = []
     for fam, g in sorted(floors.items()):
-        arr = np.broadcast_to(np.asarray(g, dtype=float), (24,)) if np.ndim(g) else np.full(24, float(g))
+        arr = np.broadcast_to(np.asarray(g, dtype=float), (24,))   # one number: the same every hour
         frames.append(pd.DataFrame({"series_id": fam, "timestamp": idx, "gpus": arr[hod],
                                     "committable_gpus": float(np.min(arr))}))
     if not frames:
