@@ -1,9 +1,14 @@
-"""MSTL: daily and weekly seasonal components (statsmodels ``MSTL``), and ETS or ARIMA on the rest.
+"""MSTL: daily and weekly seasonal components (MSTL over statsmodels' ``STL``), and ETS or ARIMA on the rest.
 
 The series is split into seasonal components (periods 24 and 168 h; a period is used only with at least
 two full cycles of history) and a seasonally adjusted remainder.  The remainder is forecast by a damped
-trend ETS(A,Ad,N) or an ARIMA; each seasonal component repeats its last cycle.  ~0.2 s per fit on 8 weeks
-of hours.
+trend ETS(A,Ad,N) or an ARIMA; each seasonal component repeats its last cycle.
+
+The decomposition is statsmodels' ``MSTL`` algorithm (:func:`mstl_seasonals`: the same periods, windows
+and two passes; equal to it to 1e-9 with ``jumps=False``, tested) with one difference: each LOESS smoother
+is evaluated every ``ceil(window / 10)`` points and interpolated in between, the default of R's ``stl`` and
+of Cleveland et al.'s original STL (statsmodels' default is every point).  The weekly STL's trend smoother
+spans ~300 h, so that cuts the decomposition's time about 4x (0.22 s -> 0.05 s on 700 h).
 
 The seasonal components absorb part of the noise, so the remainder alone understates the forecast
 variance (on white noise of known sd the remainder's 95 % interval covered only 43 %).  The variance is
@@ -24,6 +29,48 @@ import numpy as np
 from forecasting.arima import SARIMAX
 from forecasting.base import ForecastModel, ModelError, guarded
 from forecasting.ets import ETS
+
+
+def _odd(x: float) -> int:
+    n = int(np.ceil(x))
+    return n + (n % 2 == 0)
+
+
+def mstl_seasonals(y: np.ndarray, periods: Sequence[int], iterate: int = 2, jumps: bool = True) -> np.ndarray:
+    """Seasonal components of MSTL (Bandara, Hyndman & Bergmeir 2021), shape ``(n, len(periods))`` [GPUs].
+
+    Periods in increasing order get seasonal windows 11, 15, ... (``7 + 4 i``) and STL's default trend and
+    low-pass windows; with one period a single pass.  ``jumps``: evaluate each LOESS every
+    ``ceil(window / 10)`` points (R's ``stl`` default) instead of at every point.
+
+    Parameters
+    ----------
+    y
+        Hourly series without gaps [GPUs].
+    periods
+        Seasonal periods [h], each shorter than half the series.
+    iterate
+        Passes over the periods when there are several.
+    jumps
+        Interpolate the LOESS smoothers between every ``ceil(window / 10)``-th point.
+    """
+    from statsmodels.tsa.seasonal import STL
+
+    ps = sorted(int(p) for p in periods)
+    seas = np.zeros((len(ps), y.size))
+    deseas = np.asarray(y, dtype=float)
+    for _ in range(1 if len(ps) == 1 else iterate):
+        for i, p in enumerate(ps):
+            deseas = deseas + seas[i]
+            sw = 7 + 4 * (i + 1)
+            tw = _odd(1.5 * p / (1 - 1.5 / sw))
+            lw = _odd(p + 1)
+            step = (lambda w: int(np.ceil(w / 10))) if jumps else (lambda w: 1)
+            res = STL(deseas, period=p, seasonal=sw, trend=tw, low_pass=lw, seasonal_jump=step(sw),
+                      trend_jump=step(tw), low_pass_jump=step(lw)).fit()
+            seas[i] = np.asarray(res.seasonal, dtype=float)
+            deseas = deseas - seas[i]
+    return seas.T
 
 
 class MSTLModel(ForecastModel):
@@ -55,13 +102,10 @@ class MSTLModel(ForecastModel):
         return 2 * min(int(p) for p in self.periods) + 1
 
     def _fit(self, y: np.ndarray) -> None:
-        from statsmodels.tsa.seasonal import MSTL
-
         self.periods_ = sorted(int(p) for p in self.periods if y.size > 2 * int(p))
         if not self.periods_:
             raise ModelError("MSTL needs two full cycles of at least one period")
-        res = guarded(self.notes_, lambda: MSTL(y, periods=self.periods_).fit())
-        seas = np.asarray(res.seasonal, dtype=float).reshape(y.size, -1)
+        seas = guarded(self.notes_, lambda: mstl_seasonals(y, self.periods_))
         if seas.shape[1] != len(self.periods_):
             raise ModelError(f"MSTL returned {seas.shape[1]} seasonal components for periods {self.periods_}")
         if not np.all(np.isfinite(seas)):
