@@ -19,8 +19,9 @@ How it works, per series:
    the final fit.  On a short history the windows are shrunk (whole days, at least 24 h) and their origins
    placed a day or more apart; when no window qualifies, ``auto`` falls back **explicitly** to the median of
    the robust models (naive, SES, damped ETS), uncalibrated, and says so in ``fallback_`` and the notes.
-3. Candidates whose CV MAE is more than ``trim`` times the best are dropped and the rest weighted by CV
-   skill (inverse squared CV MAE, ``combine="weighted"``; or equal weights, the median, or the single best).
+3. A candidate must earn its place: only those whose CV MAE is below the last value's (``benchmark``) are
+   combined with it.  Then candidates whose CV MAE is more than ``trim`` times the best are dropped and the
+   rest weighted by CV skill (inverse squared CV MAE, ``combine="weighted"``; or equal weights, the median, or the single best).
    With ``per_block=True`` this is done separately per horizon block (steps 1-6, 7-24, 25-72, 73-168 h,
    :data:`BLOCK_ENDS`): the last value usually wins the first hours and a level or a rhythm the later days,
    but each block's score then rests on fewer CV errors.
@@ -173,6 +174,11 @@ class AutoModel(ForecastModel):
         ``"weighted"`` (inverse squared CV MAE), ``"median"``, ``"mean"`` or ``"best"``.
     trim
         Keep candidates whose CV MAE is at most ``trim`` times the best [-].
+    benchmark
+        A candidate has to earn its place against this one: it is combined only when its CV MAE is below the
+        benchmark's (ties, e.g. candidates that forecast the same in every window, leave it out); the benchmark
+        itself stays unless trimmed.  ``"naive"`` (default): nothing enters that did not beat the last value
+        in cross-validation.  ``None``: no such test.
     calibrate
         Scale the predictive spread to the CV errors.
     min_train_share
@@ -212,7 +218,7 @@ class AutoModel(ForecastModel):
                  trim: float = 1.5, calibrate: bool = True, min_train_share: float = 0.6,
                  robust: Sequence[str] = ROBUST, idle_models: Sequence[str] = IDLE, idle_share: float = 0.5, idle_level: float = 0.05,
                  season_test: bool = True, per_block: bool = False,
-                 season_method: Literal["detrended", "changes"] = "detrended") -> None:
+                 season_method: Literal["detrended", "changes"] = "detrended", benchmark: str | None = "naive") -> None:
         self.candidates = self.default_candidates(cv_horizon) if candidates is None else tuple(candidates)
         self.n_windows = n_windows
         self.cv_horizon = cv_horizon
@@ -227,6 +233,7 @@ class AutoModel(ForecastModel):
         self.season_test = season_test
         self.per_block = per_block
         self.season_method = season_method
+        self.benchmark = benchmark
 
     @staticmethod
     def default_candidates(cv_horizon: int) -> tuple[str, ...]:
@@ -254,6 +261,11 @@ class AutoModel(ForecastModel):
         if self.cv_mae_:
             scores = ", ".join(f"{k} {v:.3g}" for k, v in sorted(self.cv_mae_.items(), key=lambda kv: kv[1]))
             parts.append(f"CV MAE [GPUs]: {scores}")
+            ref = self.cv_mae_.get(self.benchmark or "")
+            if ref is not None and not self.per_block:
+                out = [k for k, v in self.cv_mae_.items() if k != self.benchmark and v >= ref - 1e-9 * abs(ref)]
+                if out:
+                    parts.append(f"not better than {self.benchmark} in CV, left out: {', '.join(out)}")
         parts.append(f"spread x{self.k_:.2f}, phi {self.phi_:.2f}")
         if self.failed_:
             parts.append("dropped: " + "; ".join(f"{k} ({v})" for k, v in self.failed_.items()))
@@ -431,7 +443,16 @@ class AutoModel(ForecastModel):
         self.phi_ = float(np.clip(phi if np.isfinite(phi) else 0.0, 0.0, 0.99))
 
     def _block_weights(self, mae: dict[str, float]) -> dict[str, float]:
-        """Weights of one horizon block from its CV MAE per candidate (trimmed, then by ``combine``)."""
+        """Weights of one horizon block from its CV MAE per candidate (trimmed, then by ``combine``).
+
+        Only the :attr:`benchmark` and candidates with a lower CV MAE than it are considered.
+
+        >>> AutoModel(trim=1e9)._block_weights({"naive": 2.0, "ses": 2.0, "theta": 1.0, "mstl": 3.0})
+        {'naive': 0.2, 'theta': 0.8}
+        """
+        if self.benchmark in mae:
+            ref = mae[self.benchmark]
+            mae = {k: v for k, v in mae.items() if k == self.benchmark or v < ref - 1e-9 * abs(ref)}
         best = _first_min(mae)
         if self.combine == "best":
             return {best: 1.0}

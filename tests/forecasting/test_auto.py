@@ -128,3 +128,22 @@ def test_a_week_ahead_from_inside_a_burst_does_not_hold_the_burst(seed: int) -> 
     hold = float(np.abs(future - 40.0).mean())
     assert mae["without levels"] > 0.9 * hold       # the old candidate set holds (most of) the burst
     assert mae["auto"] < 0.7 * hold                 # the medians pull the week back towards the level
+
+
+@pytest.mark.parametrize("kind", ["bursty", "daily", "walk", "idle"])
+def test_every_member_beat_the_last_value_in_cross_validation(kind: str) -> None:
+    rng = np.random.default_rng(11)
+    y = {"bursty": _base_with_bursts(11, 744), "daily": _daily(744, noise=3.0),
+         "walk": 100 + np.cumsum(rng.standard_normal(744)),
+         "idle": np.r_[np.zeros(700), np.ones(44)]}[kind]
+    for h in (24, 168):
+        m = AutoModel(cv_horizon=h).fit(y)
+        ref = m.cv_mae_["naive"]
+        assert all(m.cv_mae_[k] < ref for k in m.members_ if k != "naive"), (h, m.cv_mae_, list(m.members_))
+        if "naive" not in m.members_:                 # trimmed: something beat it by more than the trim
+            assert min(m.cv_mae_.values()) * m.trim < ref
+    # candidates that forecast exactly what the last value forecast in every window add nothing: on a series
+    # idle until its last 44 h all three idle models score the same, and the forecast is the last value
+    m = AutoModel(cv_horizon=24).fit(np.r_[np.zeros(700), np.ones(44)])
+    assert list(m.members_) == ["naive"] and np.allclose(m.predict(24).mean, 1.0)
+    assert "not better than naive in CV, left out: median24" in m.description   # the report says why

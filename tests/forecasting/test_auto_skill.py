@@ -82,7 +82,7 @@ def test_block_weights_follow_the_closed_form_skill_of_each_lead_time() -> None:
     rng = np.random.default_rng(5)
     y = _ar1(4000, 0.9, 50.0, 3.0, rng)
     m = AutoModel(candidates=("naive", "median168"), cv_horizon=168, trim=1e9, per_block=True,
-                  n_windows=8).fit(y)
+                  n_windows=8, benchmark=None).fit(y)
     first, last = m.block_weights_[0][2], m.block_weights_[-1][2]
     assert first["naive"] == pytest.approx((1 / first_var) / (1 / first_var + 1), abs=0.12)
     assert last["median168"] == pytest.approx(1 / (1 + 0.5), abs=0.12)
@@ -90,6 +90,11 @@ def test_block_weights_follow_the_closed_form_skill_of_each_lead_time() -> None:
     W = m._weight_matrix(list(m.members_), 200)
     assert np.allclose(W.sum(axis=0), 1.0)
     assert np.array_equal(W[:, 199], W[:, 167])   # beyond the CV horizon: the last block's weights
+    # the default benchmark: the median (error variance g0) has to beat the last value (0.59 g0 over steps 1-6,
+    # 2.0 g0 over steps 73-168), so it is left out of the first block and kept, with the same weights, in the last
+    mb = AutoModel(candidates=("naive", "median168"), cv_horizon=168, trim=1e9, per_block=True, n_windows=8).fit(y)
+    assert mb.block_weights_[0][2] == {"naive": 1.0}
+    assert mb.block_weights_[-1][2] == pytest.approx(last)
     # one set of weights for the whole window by default
     assert len(AutoModel(candidates=("naive", "median168"), cv_horizon=168).fit(y).block_weights_) == 1
 
