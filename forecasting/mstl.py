@@ -8,7 +8,7 @@ The decomposition is statsmodels' ``MSTL`` algorithm (:func:`mstl_seasonals`: th
 and two passes; equal to it to 1e-9 with ``jumps=False``, tested) with one difference: each LOESS smoother
 is evaluated every ``ceil(window / 10)`` points and interpolated in between, the default of R's ``stl`` and
 of Cleveland et al.'s original STL (statsmodels' default is every point).  The weekly STL's trend smoother
-spans ~300 h, so that cuts the decomposition's time about 4x (0.22 s -> 0.05 s on 700 h).
+spans ~300 h; with the jumps the decomposition of 700 h took 0.015 s instead of 0.18 s (measured 2026-12-07).
 
 The seasonal components absorb part of the noise, so the remainder alone understates the forecast
 variance (on white noise of known sd the remainder's 95 % interval covered only 43 %).  The variance is
@@ -59,13 +59,15 @@ def mstl_seasonals(y: np.ndarray, periods: Sequence[int], iterate: int = 2, jump
     ps = sorted(int(p) for p in periods)
     seas = np.zeros((len(ps), y.size))
     deseas = np.asarray(y, dtype=float)
+    def step(window: int) -> int:
+        return int(np.ceil(window / 10)) if jumps else 1
+
     for _ in range(1 if len(ps) == 1 else iterate):
         for i, p in enumerate(ps):
             deseas = deseas + seas[i]
             sw = 7 + 4 * (i + 1)
             tw = _odd(1.5 * p / (1 - 1.5 / sw))
             lw = _odd(p + 1)
-            step = (lambda w: int(np.ceil(w / 10))) if jumps else (lambda w: 1)
             res = STL(deseas, period=p, seasonal=sw, trend=tw, low_pass=lw, seasonal_jump=step(sw),
                       trend_jump=step(tw), low_pass_jump=step(lw)).fit()
             seas[i] = np.asarray(res.seasonal, dtype=float)
