@@ -106,6 +106,11 @@ def _first_min(scores: dict[str, float]) -> str:
     return next(k for k in scores if scores[k] <= low + 1e-9 * abs(low))
 
 
+def _beats(score: float, ref: float) -> bool:
+    """``score`` is lower than ``ref`` by more than the relative 1e-9 that counts as a tie (:func:`_first_min`)."""
+    return score < ref - 1e-9 * abs(ref)
+
+
 def season_evidence(y: np.ndarray, m: int, method: Literal["detrended", "changes"] = "detrended") -> tuple[float, float]:
     """Autocorrelation at lag ``m`` of the series without its level, and its 90 % significance threshold.
 
@@ -263,7 +268,7 @@ class AutoModel(ForecastModel):
             parts.append(f"CV MAE [GPUs]: {scores}")
             ref = self.cv_mae_.get(self.benchmark or "")
             if ref is not None and not self.per_block:
-                out = [k for k, v in self.cv_mae_.items() if k != self.benchmark and v >= ref - 1e-9 * abs(ref)]
+                out = [k for k, v in self.cv_mae_.items() if k != self.benchmark and not _beats(v, ref)]
                 if out:
                     parts.append(f"not better than {self.benchmark} in CV, left out: {', '.join(out)}")
         parts.append(f"spread x{self.k_:.2f}, phi {self.phi_:.2f}")
@@ -411,10 +416,10 @@ class AutoModel(ForecastModel):
         # calibration on the combined CV forecasts
         ratios: list[np.ndarray] = []
         zs: list[np.ndarray] = []
+        W = self._weight_matrix(members, h)
         for c, fcs in cv_fc.items():
             if not all(k in fcs for k in members):
                 continue
-            W = self._weight_matrix(members, h)
             mu = self._combine([fcs[k][0] for k in members], W)
             sd = self._spread([fcs[k][1] for k in members], W)
             err = raw[c:c + h] - mu
@@ -452,7 +457,7 @@ class AutoModel(ForecastModel):
         """
         if self.benchmark in mae:
             ref = mae[self.benchmark]
-            mae = {k: v for k, v in mae.items() if k == self.benchmark or v < ref - 1e-9 * abs(ref)}
+            mae = {k: v for k, v in mae.items() if k == self.benchmark or _beats(v, ref)}
         best = _first_min(mae)
         if self.combine == "best":
             return {best: 1.0}

@@ -108,8 +108,6 @@ class MSTLModel(ForecastModel):
         if not self.periods_:
             raise ModelError("MSTL needs two full cycles of at least one period")
         seas = guarded(self.notes_, lambda: mstl_seasonals(y, self.periods_))
-        if seas.shape[1] != len(self.periods_):
-            raise ModelError(f"MSTL returned {seas.shape[1]} seasonal components for periods {self.periods_}")
         if not np.all(np.isfinite(seas)):
             raise ModelError("MSTL decomposition produced non-finite values")
         self.seasonal_ = seas
