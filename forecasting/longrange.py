@@ -15,8 +15,11 @@ how uncertain it is.  :class:`DailyLevel` models
 - ``r``: the hourly remainder, an AR(1) with the in-sample lag-1 autocorrelation and variance.
 
 :class:`Spliced` uses a short-range model (e.g. ``auto``) for the first ``switch`` hours and
-:class:`DailyLevel` after them; each path continues from where the short-range path ended (the AR(1)
-remainder starts at the gap between the two and decays), so paths stay continuous at the splice.
+:class:`DailyLevel` after them.  The mean continues from where the short-range forecast ended: the gap
+between the two fades at the daily level's reversion rate (a week-ahead point forecast carries no
+hour-scale transient, so a gap there is a disagreement about the level), never faster than the hourly
+remainder's.  Each path continues from where its short-range path ended: its own gap fades at the same
+rate, under fresh AR(1) hours, so paths stay continuous at the splice.
 """
 
 from __future__ import annotations
@@ -100,6 +103,16 @@ class ReversionLevel(ForecastModel):
         phi2 = self.phi_**2
         ar = self.sigma_e_**2 * ((1.0 - phi2**k) / (1.0 - phi2) if phi2 < 1.0 else k)
         return np.asarray(np.sqrt(ar + self.var_mu_))
+
+    def forecast_cov(self, a: int, b: np.ndarray) -> np.ndarray:
+        """Covariance of the forecast level at day ``a`` with days ``b >= a`` (1-based steps) [GPUs^2].
+
+        The AR(1) part of day ``a`` carried ``phi ** (b - a)`` days on, plus the uncertainty of the mean that
+        every day of a path shares.
+        """
+        phi2 = self.phi_**2
+        var_a = self.sigma_e_**2 * ((1.0 - phi2**a) / (1.0 - phi2) if phi2 < 1.0 else a)
+        return np.asarray(self.phi_ ** (np.asarray(b) - a) * var_a + self.var_mu_)
 
     def _simulate(self, h: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
         marginal = self.sigma_e_ / np.sqrt(1.0 - self.phi_**2) if self.phi_ < 1.0 else self.sigma_e_
@@ -261,18 +274,41 @@ class Spliced(ForecastModel):
             return head
         base = self.long_.base_mean(h)
         gap = head[-1] - base[s - 1]
-        decay = self.long_.phi_ ** np.arange(1, h - s + 1)
-        return np.r_[head, base[s:] + decay * gap]
+        return np.r_[head, base[s:] + self.gap_decay(h - s) * gap]
+
+    def gap_decay(self, n: int) -> np.ndarray:
+        """Share of the mean gap at the splice left 1..n hours after it [-].
+
+        ``max(phi_day ** (k / 24), phi_hour ** k)``: the daily level's AR(1) coefficient spread over the hours
+        of a day when the level reverts (:class:`ReversionLevel`), bounded below by the hourly remainder's
+        decay (so a level without memory, ``phi_day = 0``, still joins smoothly).  With a random-walk level
+        (``level="ets"``) only the hourly decay.  Why the level's rate: the short-range model's forecast a
+        week out is a level, not an hourly transient; fading the gap within hours made the mean jump at day 8
+        (the demo's a100 family went from 55 to 100 GPUs overnight) and was less accurate on days 8-14
+        (``docs/forecasting.md``).
+        """
+        k = np.arange(1, n + 1, dtype=float)
+        hourly = self.long_.phi_ ** k
+        level = self.long_.level_model_
+        if isinstance(level, ReversionLevel):
+            return np.asarray(np.maximum(level.phi_ ** (k / DAY), hourly))
+        return np.asarray(hourly)
 
     def _sd(self, h: int) -> np.ndarray:
         s = self._split(h)
         head = self.short._sd(s)
         if s == h:
             return head
+        # a path after the splice: its level + its gap (short-range end - its level at the splice) x d + AR(1) hours
         k = np.arange(1, h - s + 1)
-        decay2 = self.long_.phi_ ** (2 * k)
-        var = (self.long_.level_var(h)[s:] + self.long_.sigma_r_**2 * (1.0 - decay2)
-               + decay2 * head[-1] ** 2)
+        d = self.gap_decay(h - s)
+        level_var = self.long_.level_var(h)
+        var = level_var[s:] + d**2 * head[-1] ** 2 + self.long_.sigma_r_**2 * (1.0 - self.long_.phi_ ** (2 * k))
+        level = self.long_.level_model_
+        if isinstance(level, ReversionLevel):
+            # the level at the splice enters the gap with the opposite sign: var(L_b - d L_a) on a path
+            cov = level.forecast_cov((s - 1) // DAY + 1, np.arange(s, h) // DAY + 1)
+            var = var + d**2 * level_var[s - 1] - 2.0 * d * cov
         return np.r_[head, np.sqrt(var)]
 
     def _simulate(self, h: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
@@ -281,9 +317,10 @@ class Spliced(ForecastModel):
         if s == h:
             return head
         base = self.long_.base_paths(h, n_paths, rng)
-        start = head[:, -1] - base[:, s - 1]
-        tail = base[:, s:] + ar1_noise(n_paths, h - s, self.long_.phi_, self.long_.sigma_r_, rng, start=start)
-        return np.hstack([head, tail])
+        # each path's gap at the splice fades like the mean's (gap_decay); fresh AR(1) hours are added on top
+        gap = head[:, -1] - base[:, s - 1]
+        noise = ar1_noise(n_paths, h - s, self.long_.phi_, self.long_.sigma_r_, rng, start=np.zeros(n_paths))
+        return np.hstack([head, base[:, s:] + self.gap_decay(h - s)[None, :] * gap[:, None] + noise])
 
     def residuals(self) -> np.ndarray:
         return self.short.residuals()
