@@ -9,7 +9,8 @@ Prints what it measured, per series and overall, at 1 day (8 rolling origins 48 
 - the geometric mean over series of ``auto``'s MASE over that series' best naive (scale-free: a mostly idle
   series whose in-sample scale is a few hundredths of a GPU cannot dominate it, as it does the mean), and,
   when other models are scored too, the hindsight bound: the mean MASE of the best scored model per series,
-  chosen after seeing the test windows (what no selection among those models can beat);
+  chosen after seeing the test windows (what no selection among those models can beat), and the combination
+  hindsight bound: the same over every fixed-weight pair of the gpuplan models scored (weights 0.1-0.9);
 - seconds per series fit (cross-validation included);
 - statsforecast ``AutoETS`` and ``MSTL`` (season 24 and 168, AutoETS trend) side by side in the same run,
   when ``statsforecast`` is installed (a benchmark-only dependency: ``pip install statsforecast``);
@@ -41,7 +42,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from forecasting.backtest import evaluate  # noqa: E402
 from forecasting.core import Forecaster  # noqa: E402
-from forecasting.metrics import coverage, mase  # noqa: E402
+from forecasting.metrics import coverage, mase, naive_scale  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 WINDOWS = {24: (8, 48), 168: (4, 72)}   # horizon -> (windows, step) [-, h]
@@ -80,16 +81,19 @@ def _literal(text: str) -> object:
         return text
 
 
-def score(history: pd.DataFrame, name: str, h: int) -> pd.DataFrame:
+def score(history: pd.DataFrame, name: str, h: int, keep: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """MASE and coverage per series and cutoff of one gpuplan model; ``seconds`` per series fit.
 
-    ``name`` may carry options: ``auto:combine=median`` runs ``auto`` with ``combine="median"``.
+    ``name`` may carry options: ``auto:combine=median`` runs ``auto`` with ``combine="median"``.  With
+    ``keep``, the cross-validated forecasts are stored there under ``name`` (for :func:`combination_bound`).
     """
     n_windows, step = WINDOWS[h]
     model, _, opt = name.partition(":")
     options = {k: _literal(v) for k, v in (kv.split("=", 1) for kv in opt.split(";"))} if opt else None
     cv = Forecaster(model, progress=False, model_options=options).cross_validation(
         history, h, n_windows=n_windows, step=step, n_paths=0, seed=0)
+    if keep is not None:
+        keep[name] = cv
     ev = evaluate(cv, history)
     ev["model"] = name
     ev["seconds"] = float(cv.groupby(["series_id", "cutoff"])["seconds"].first().mean())
@@ -146,8 +150,45 @@ def score_statsforecast(history: pd.DataFrame, h: int) -> pd.DataFrame | None:
     return pd.DataFrame(rows)
 
 
-def report(ev: pd.DataFrame, h: int) -> None:
-    """Print the per-series MASE table and the summary lines."""
+def combination_bound(kept: dict[str, pd.DataFrame], history: pd.DataFrame) -> pd.Series | None:
+    """Per series, the lowest mean MASE of any kept model other than ``auto`` or of any fixed-weight pair of them
+    (weights 0.1, ..., 0.9), chosen after seeing the test windows: what no forecaster that combines two of these
+    models with weights fixed per series could beat.  None with fewer than two models kept.
+    """
+    names = [n for n in kept if n != "auto"]
+    if len(names) < 2:
+        return None
+    key = ["series_id", "cutoff", "timestamp"]
+    frames = {n: kept[n].sort_values(key).reset_index(drop=True) for n in names}
+    first = frames[names[0]]
+    for n in names[1:]:
+        if not first[key].equals(frames[n][key]):
+            raise RuntimeError(f"{n}: cross-validation windows differ from {names[0]}'s")
+    group = first.groupby(["series_id", "cutoff"], sort=False).ngroup().to_numpy()
+    cells = first[["series_id", "cutoff"]].drop_duplicates().reset_index(drop=True)
+    raw = {str(sid): g.sort_values("timestamp") for sid, g in history.groupby("series_id")}
+    scale = np.array([naive_scale(raw[str(sid)]["gpus"].to_numpy(float)[(raw[str(sid)]["timestamp"] <= cut).to_numpy()], 24)
+                      for sid, cut in zip(cells["series_id"], cells["cutoff"], strict=True)])
+    y = first["gpus"].to_numpy(float)
+    ok = np.isfinite(y)
+    count = np.bincount(group, weights=ok.astype(float), minlength=len(cells))
+
+    def per_series(f: np.ndarray) -> np.ndarray:
+        err = np.bincount(group, weights=np.where(ok, np.abs(y - f), 0.0), minlength=len(cells))
+        return np.asarray(cells.assign(m=err / count / scale).groupby("series_id")["m"].mean())
+
+    means = {n: frames[n]["mean"].to_numpy(float) for n in names}
+    best = np.min([per_series(means[n]) for n in names], axis=0)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            for w in np.arange(1, 10) / 10:
+                best = np.minimum(best, per_series(w * means[a] + (1 - w) * means[b]))
+    return pd.Series(best, index=sorted(cells["series_id"].unique()))
+
+
+def report(ev: pd.DataFrame, h: int, kept: dict[str, pd.DataFrame] | None = None,
+           history: pd.DataFrame | None = None) -> None:
+    """Print the per-series MASE table and the summary lines (and the combination bound, given ``kept``)."""
     per = ev.pivot_table(index="series_id", columns="model", values="mase")
     if not set(NAIVES) <= set(per.columns):
         print(per.round(3).to_string())
@@ -181,6 +222,11 @@ def report(ev: pd.DataFrame, h: int) -> None:
         hind = per[others].min(axis=1)
         print(f"hindsight bound: the best of the {len(others)} other models per series, chosen after seeing the test "
               f"windows, mean MASE {hind.mean():.3f} = {hind.mean() / best_naive:.3f} of the best naive")
+    pair = combination_bound(kept, history) if kept and history is not None else None
+    if pair is not None and kept is not None:
+        print(f"combination hindsight bound: the best of the {len([n for n in kept if n != 'auto'])} gpuplan models "
+              f"and their pairs with weights 0.1-0.9 per series, chosen after seeing the test windows, mean MASE "
+              f"{pair.mean():.3f} = {pair.mean() / best_naive:.3f} of the best naive")
 
 
 def main() -> None:
@@ -210,12 +256,13 @@ def main() -> None:
     for label, hist in sets:
         print(f"\n== {label}: {hist['series_id'].nunique()} series")
         for h in horizons:
-            ev = pd.concat([score(hist, m, h) for m in models], ignore_index=True)
+            kept: dict[str, pd.DataFrame] = {}
+            ev = pd.concat([score(hist, m, h, kept) for m in models], ignore_index=True)
             if not args.no_statsforecast:
                 sf = score_statsforecast(hist, h)
                 if sf is not None and len(sf):
                     ev = pd.concat([ev, sf], ignore_index=True)
-            report(ev, h)
+            report(ev, h, kept, hist)
 
 
 if __name__ == "__main__":
