@@ -222,9 +222,8 @@ def report(ev: pd.DataFrame, h: int, kept: dict[str, pd.DataFrame] | None = None
         hind = per[others].min(axis=1)
         print(f"hindsight bound: the best of the {len(others)} other models per series, chosen after seeing the test "
               f"windows, mean MASE {hind.mean():.3f} = {hind.mean() / best_naive:.3f} of the best naive")
-    pair = combination_bound(kept, history) if kept and history is not None else None
-    if pair is not None and kept is not None:
-        print(f"combination hindsight bound: the best of the {len([n for n in kept if n != 'auto'])} gpuplan models "
+    if kept and history is not None and (pair := combination_bound(kept, history)) is not None:
+        print(f"combination hindsight bound: the best of the {len(kept) - ('auto' in kept)} gpuplan models "
               f"and their pairs with weights 0.1-0.9 per series, chosen after seeing the test windows, mean MASE "
               f"{pair.mean():.3f} = {pair.mean() / best_naive:.3f} of the best naive")
 

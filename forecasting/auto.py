@@ -266,11 +266,9 @@ class AutoModel(ForecastModel):
         if self.cv_mae_:
             scores = ", ".join(f"{k} {v:.3g}" for k, v in sorted(self.cv_mae_.items(), key=lambda kv: kv[1]))
             parts.append(f"CV MAE [GPUs]: {scores}")
-            ref = self.cv_mae_.get(self.benchmark or "")
-            if ref is not None and not self.per_block:
-                out = [k for k, v in self.cv_mae_.items() if k != self.benchmark and not _beats(v, ref)]
-                if out:
-                    parts.append(f"not better than {self.benchmark} in CV, left out: {', '.join(out)}")
+            out = [k for k in self.cv_mae_ if k not in self._earned(self.cv_mae_)]
+            if out and not self.per_block:
+                parts.append(f"not better than {self.benchmark} in CV, left out: {', '.join(out)}")
         parts.append(f"spread x{self.k_:.2f}, phi {self.phi_:.2f}")
         if self.failed_:
             parts.append("dropped: " + "; ".join(f"{k} ({v})" for k, v in self.failed_.items()))
@@ -447,6 +445,13 @@ class AutoModel(ForecastModel):
         self.k_ = scale
         self.phi_ = float(np.clip(phi if np.isfinite(phi) else 0.0, 0.0, 0.99))
 
+    def _earned(self, mae: dict[str, float]) -> dict[str, float]:
+        """The CV scores of the :attr:`benchmark` and of the candidates that beat it (all, without one)."""
+        if self.benchmark not in mae:
+            return mae
+        ref = mae[self.benchmark]
+        return {k: v for k, v in mae.items() if k == self.benchmark or _beats(v, ref)}
+
     def _block_weights(self, mae: dict[str, float]) -> dict[str, float]:
         """Weights of one horizon block from its CV MAE per candidate (trimmed, then by ``combine``).
 
@@ -455,9 +460,7 @@ class AutoModel(ForecastModel):
         >>> AutoModel(trim=1e9)._block_weights({"naive": 2.0, "ses": 2.0, "theta": 1.0, "mstl": 3.0})
         {'naive': 0.2, 'theta': 0.8}
         """
-        if self.benchmark in mae:
-            ref = mae[self.benchmark]
-            mae = {k: v for k, v in mae.items() if k == self.benchmark or _beats(v, ref)}
+        mae = self._earned(mae)
         best = _first_min(mae)
         if self.combine == "best":
             return {best: 1.0}

@@ -289,10 +289,15 @@ class Spliced(ForecastModel):
         """
         k = np.arange(1, n + 1, dtype=float)
         hourly = self.long_.phi_ ** k
+        level = self._reverting_level()
+        if level is None:
+            return np.asarray(hourly)
+        return np.asarray(np.maximum(level.phi_ ** (k / DAY), hourly))
+
+    def _reverting_level(self) -> ReversionLevel | None:
+        """The long-range daily level when it is the reverting AR(1) (its rate and covariances are known)."""
         level = self.long_.level_model_
-        if isinstance(level, ReversionLevel):
-            return np.asarray(np.maximum(level.phi_ ** (k / DAY), hourly))
-        return np.asarray(hourly)
+        return level if isinstance(level, ReversionLevel) else None
 
     def _sd(self, h: int) -> np.ndarray:
         s = self._split(h)
@@ -304,8 +309,8 @@ class Spliced(ForecastModel):
         d = self.gap_decay(h - s)
         level_var = self.long_.level_var(h)
         var = level_var[s:] + d**2 * head[-1] ** 2 + self.long_.sigma_r_**2 * (1.0 - self.long_.phi_ ** (2 * k))
-        level = self.long_.level_model_
-        if isinstance(level, ReversionLevel):
+        level = self._reverting_level()
+        if level is not None:
             # the level at the splice enters the gap with the opposite sign: var(L_b - d L_a) on a path
             cov = level.forecast_cov((s - 1) // DAY + 1, np.arange(s, h) // DAY + 1)
             var = var + d**2 * level_var[s - 1] - 2.0 * d * cov

@@ -36,6 +36,11 @@ def _odd(x: float) -> int:
     return n + (n % 2 == 0)
 
 
+def _jump(window: int, jumps: bool) -> int:
+    """Points between LOESS evaluations: ``ceil(window / 10)`` (R's ``stl``) with ``jumps``, else 1."""
+    return int(np.ceil(window / 10)) if jumps else 1
+
+
 def mstl_seasonals(y: np.ndarray, periods: Sequence[int], iterate: int = 2, jumps: bool = True) -> np.ndarray:
     """Seasonal components of MSTL (Bandara, Hyndman & Bergmeir 2021), shape ``(n, len(periods))`` [GPUs].
 
@@ -57,19 +62,17 @@ def mstl_seasonals(y: np.ndarray, periods: Sequence[int], iterate: int = 2, jump
     from statsmodels.tsa.seasonal import STL
 
     ps = sorted(int(p) for p in periods)
+    windows = []  # (seasonal, trend, low-pass) per period, as statsmodels' MSTL sets them
+    for i, p in enumerate(ps):
+        sw = 7 + 4 * (i + 1)
+        windows.append((sw, _odd(1.5 * p / (1 - 1.5 / sw)), _odd(p + 1)))
     seas = np.zeros((len(ps), y.size))
     deseas = np.asarray(y, dtype=float)
-    def step(window: int) -> int:
-        return int(np.ceil(window / 10)) if jumps else 1
-
     for _ in range(1 if len(ps) == 1 else iterate):
-        for i, p in enumerate(ps):
+        for i, (p, (sw, tw, lw)) in enumerate(zip(ps, windows, strict=True)):
             deseas = deseas + seas[i]
-            sw = 7 + 4 * (i + 1)
-            tw = _odd(1.5 * p / (1 - 1.5 / sw))
-            lw = _odd(p + 1)
-            res = STL(deseas, period=p, seasonal=sw, trend=tw, low_pass=lw, seasonal_jump=step(sw),
-                      trend_jump=step(tw), low_pass_jump=step(lw)).fit()
+            res = STL(deseas, period=p, seasonal=sw, trend=tw, low_pass=lw, seasonal_jump=_jump(sw, jumps),
+                      trend_jump=_jump(tw, jumps), low_pass_jump=_jump(lw, jumps)).fit()
             seas[i] = np.asarray(res.seasonal, dtype=float)
             deseas = deseas - seas[i]
     return seas.T
